@@ -1,0 +1,195 @@
+# Toolchain of the Nanjing 12320 hotline assistant.
+#
+#   make setup      build .venv-rasa (Rasa server, bot/) and .venv (our package + tests) from the locks
+#   make test       validate + test-app + test-bot (what CI runs)
+#   make validate   rasa data validate (fails on errors and warnings)
+#   make test-app   pytest in .venv, all of tests/ but tests/bot     (PYTEST_ARGS=...)
+#   make test-bot   pytest in .venv-rasa, tests/bot                  (PYTEST_ARGS=...)
+#   make run        setup, build the knowledge store var/hotline.db from SEEDS, say what runs so far
+#   make gazetteer  var/gazetteer.json (names for the NLU components) from the store
+#   make lock       re-resolve requirements/*.in and rewrite requirements/*.lock
+#   make clean      remove generated files (var/, models/, caches); distclean: also the venvs
+#
+# Two venvs because Rasa 3.6 pins SQLAlchemy 1.4 and aiohttp 3.9 while our code uses SQLAlchemy 2.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+
+PY_VERSION := $(shell cat .python-version)
+SEEDS ?= ../shared/seeds
+PYTEST_ARGS ?=
+# Extra flags for every pip install (e.g. PIP_FLAGS=-v to see what pip does).
+PIP_FLAGS ?= --quiet --no-input --progress-bar off
+
+REQ := requirements
+RASA_VENV := .venv-rasa
+APP_VENV := .venv
+RASA_STAMP := $(RASA_VENV)/.installed
+APP_STAMP := $(APP_VENV)/.installed
+STORE := var/hotline.db
+GAZETTEER := var/gazetteer.json
+# Tests that import Rasa: run by .venv-rasa's pytest, left out of .venv's run.
+RASA_TESTS := tests/bot
+
+# The interpreter the venvs are made from: pyenv's $(PY_VERSION), else python3.10 on PATH.
+# (Recursive variable: only evaluated when a venv is (re)built.)
+BASE_PYTHON = $(shell { PYENV_VERSION=$(PY_VERSION) python3.10 -c 'import sys; print(sys.executable)' \
+                      || python3.10 -c 'import sys; print(sys.executable)'; } 2>/dev/null)
+
+# Every Rasa process: no telemetry (and no consent prompt), no model hub downloads, quieter TF/SQLAlchemy.
+export RASA_TELEMETRY_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# (Rasa's dependencies print a few DeprecationWarnings on start; PYTHONWARNINGS can't hide them,
+# sanic 21.12 re-enables DeprecationWarning at import.)
+RASA := $(RASA_VENV)/bin/rasa
+
+# pip's "Location '...' is ignored" notes come from the machine's extra local indexes (pip.conf):
+# they are noise here, everything else pip says is kept.
+PIP_NOISE := grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory" >&2 || true
+
+.PHONY: help setup test validate test-app test-bot run store gazetteer lock lock-rasa lock-app clean distclean
+
+help:
+	@sed -n '2,13s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+
+setup: $(RASA_STAMP) $(APP_STAMP)
+
+# --- virtual environments ---------------------------------------------------------------
+# A venv is rebuilt from scratch whenever one of its inputs changes, so it always holds exactly
+# what its lock file lists (checked against `pip freeze` before the stamp is written).
+#
+# $(call build-venv,VENV,IN-FILE,LOCK-FILE)
+define build-venv
+py="$(BASE_PYTHON)"
+[ -n "$$py" ] || { echo "python3.10 ($(PY_VERSION)) not found: neither pyenv nor PATH has it" >&2; exit 1; }
+echo "== building $(1) with $$py ($$($$py -V))"
+start=$$SECONDS
+rm -rf $(1)
+"$$py" -m venv $(1)
+$(1)/bin/python -m pip install $(PIP_FLAGS) -r $(REQ)/bootstrap.lock 2> >($(PIP_NOISE))
+$(1)/bin/python -m pip install $(PIP_FLAGS) --build-constraint $(REQ)/bootstrap.lock \
+    -r $(2) -c $(3) 2> >($(PIP_NOISE))
+$(1)/bin/python -m pip check
+if ! diff -u <(grep -v '^\s*\(#\|$$\)' $(3) | sort -f) \
+             <($(1)/bin/python -m pip freeze --all --exclude-editable | sort -f) >&2; then
+    echo "$(1) differs from $(3) (lines +: installed but not locked): run 'make lock' or fix $(2)" >&2
+    exit 1
+fi
+endef
+
+$(RASA_STAMP): $(REQ)/bootstrap.lock $(REQ)/rasa.in $(REQ)/rasa.lock .python-version
+	@$(call build-venv,$(RASA_VENV),$(REQ)/rasa.in,$(REQ)/rasa.lock)
+	# Our NLU components: bot/ is linked (not installed) into $(RASA_VENV)/src, put on sys.path by a
+	# .pth file. Only bot/: the rest of the repository (knowledge/ needs SQLAlchemy 2) stays out.
+	mkdir -p $(RASA_VENV)/src
+	ln -sfn $(CURDIR)/bot $(RASA_VENV)/src/bot
+	$(RASA_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))' \
+	    | { read -r site; echo "$(CURDIR)/$(RASA_VENV)/src" > "$$site/hotline-bot.pth"; }
+	# Smoke test (its chatter is shown only if it fails): Rasa, and spaCy's Chinese pipeline with
+	# jieba segmentation, offline.
+	if ! smoke=$$( { $(RASA) --version && $(RASA_VENV)/bin/python -c 'import bot, rasa.nlu.tokenizers.jieba_tokenizer, spacy; \
+	        spacy.blank("zh"); \
+	        nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}}); \
+	        print("jieba segmentation:", " | ".join(t.text for t in nlp("南京市12320卫生健康热线")))'; } 2>&1 ); then
+	    echo "$$smoke" >&2; echo "$(RASA_VENV): smoke test failed" >&2; exit 1
+	fi
+	grep -E '^(Rasa Version|Python Version|jieba segmentation)' <<<"$$smoke"
+	touch $@
+	echo "== $(RASA_VENV) ready in $$((SECONDS - start)) s"
+
+$(APP_STAMP): $(REQ)/bootstrap.lock $(REQ)/app.in $(REQ)/app.lock pyproject.toml .python-version
+	@$(call build-venv,$(APP_VENV),$(REQ)/app.in,$(REQ)/app.lock)
+	touch $@
+	echo "== $(APP_VENV) ready in $$((SECONDS - start)) s"
+
+# --- lock files -------------------------------------------------------------------------
+# Resolve X.in afresh (newest versions it allows) in a throw-away venv and freeze it into X.lock.
+# Review the diff before committing; `make setup` then rebuilds the venvs from the new locks.
+lock: lock-rasa lock-app
+
+lock-rasa lock-app: lock-%:
+	@py="$(BASE_PYTHON)"
+	[ -n "$$py" ] || { echo "python3.10 ($(PY_VERSION)) not found" >&2; exit 1; }
+	tmp=$$(mktemp -d)
+	trap 'rm -rf "$$tmp"' EXIT
+	"$$py" -m venv "$$tmp/venv"
+	"$$tmp/venv/bin/python" -m pip install $(PIP_FLAGS) -r $(REQ)/bootstrap.lock 2> >($(PIP_NOISE))
+	"$$tmp/venv/bin/python" -m pip install $(PIP_FLAGS) --build-constraint $(REQ)/bootstrap.lock \
+	    -r $(REQ)/$*.in 2> >($(PIP_NOISE))
+	"$$tmp/venv/bin/python" -m pip check
+	{
+	    echo "# Exact versions for $(REQ)/$*.in (CPython $$("$$tmp/venv/bin/python" -c 'import platform; print(platform.python_version())'), Linux x86_64)."
+	    echo "# Generated by 'make lock-$*' from a clean install (pip freeze --all); do not edit by hand."
+	    echo "# Used as: pip install --build-constraint $(REQ)/bootstrap.lock -r $(REQ)/$*.in -c $(REQ)/$*.lock"
+	    "$$tmp/venv/bin/python" -m pip freeze --all --exclude-editable
+	} > $(REQ)/$*.lock.tmp
+	mv $(REQ)/$*.lock.tmp $(REQ)/$*.lock
+	echo "wrote $(REQ)/$*.lock ($$(grep -vc '^#' $(REQ)/$*.lock) packages)"
+
+# --- checks -----------------------------------------------------------------------------
+# `make test` = validate + test-app + test-bot; each can be run alone (PYTEST_ARGS goes to both
+# pytest runs, so narrow a run with test-app or test-bot, e.g. make test-app PYTEST_ARGS='-k store').
+test: validate test-app test-bot
+
+validate: setup
+	@echo "== $(RASA) data validate --quiet --fail-on-warnings"
+	$(RASA) data validate --quiet --fail-on-warnings
+
+# Seeds for tests/conftest.py (it defaults to ../shared/seeds too).
+test-app: export HOTLINE_SEEDS := $(abspath $(SEEDS))
+test-app: setup
+	@echo "== $(APP_VENV)/bin/python -m pytest --ignore=$(RASA_TESTS) $(PYTEST_ARGS)"
+	$(APP_VENV)/bin/python -m pytest --ignore=$(RASA_TESTS) $(PYTEST_ARGS)
+
+# --confcutdir: tests/conftest.py imports knowledge/ (SQLAlchemy 2), which .venv-rasa cannot.
+test-bot: export HOTLINE_GAZETTEER := $(CURDIR)/$(GAZETTEER)
+test-bot: setup $(GAZETTEER)
+	@echo "== $(RASA_VENV)/bin/python -m pytest --confcutdir=$(RASA_TESTS) $(RASA_TESTS) $(PYTEST_ARGS)"
+	$(RASA_VENV)/bin/python -m pytest --confcutdir=$(RASA_TESTS) $(RASA_TESTS) $(PYTEST_ARGS)
+
+# --- running ----------------------------------------------------------------------------
+# `run` grows with later issues: add prerequisites (e.g. a trained model under models/) and
+# the servers here, for instance
+#   run: setup store models
+#   	.venv/bin/python -m rasa_sdk --actions actions --port 5055 &   (action server, .venv)
+#   	.venv-rasa/bin/rasa run --port 5005 ...                         (Rasa server, .venv-rasa)
+run: setup store
+	@echo "Knowledge store: $(STORE) ($$(du -h $(STORE) | cut -f1)), built from $(words $(SEED_FILES)) seed file(s) in $(SEEDS)."
+	echo "Rasa server and action server: not started yet (added by later issues)."
+
+SEED_FILES := $(sort $(wildcard $(SEEDS)/*.txt))
+KNOWLEDGE_FILES := $(shell find knowledge -type f \( -name '*.py' -o -name '*.yml' \) -not -path '*/__pycache__/*' 2>/dev/null)
+
+store: $(STORE)
+gazetteer: $(GAZETTEER)
+
+# Rebuilt from scratch when a seed file, the knowledge code or the app venv is newer than it.
+$(STORE): $(SEED_FILES) $(KNOWLEDGE_FILES) $(APP_STAMP)
+	@[ -n "$(SEED_FILES)" ] || { echo "no seed files (*.txt) in SEEDS=$(SEEDS)" >&2; exit 1; }
+	mkdir -p $(@D)
+	rm -f $@
+	echo "== hotline ingest $(SEED_FILES) -> $@"
+	$(APP_VENV)/bin/hotline --database-url "sqlite:///$(CURDIR)/$@" ingest $(SEED_FILES)
+	[ -f $@ ] || { echo "hotline ingest did not create $@" >&2; exit 1; }
+	touch $@
+
+# Every name of the store, for the NLU components (bot/) and their tests.
+$(GAZETTEER): $(STORE)
+	$(APP_VENV)/bin/hotline --database-url "sqlite:///$(CURDIR)/$(STORE)" gazetteer --out $@
+
+# --- cleaning ---------------------------------------------------------------------------
+clean:
+	rm -rf var/* models/ .rasa/ .pytest_cache/ .hypothesis/ graph.html story_graph.dot results/
+	find . -path ./.git -prune -o -path './.venv*' -prune -o \
+	    \( -name __pycache__ -o -name '*.egg-info' \) -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(RASA_VENV) $(APP_VENV)

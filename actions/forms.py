@@ -1,0 +1,147 @@
+"""Form validation: one base class for the assistant's forms, and the booking and complaint forms.
+
+`HotlineFormValidation` is what every form of the assistant validates with. A subclass names its
+form (`form_name`) and writes `validate_<slot>` methods, as rasa-sdk's FormValidationAction wants;
+the base class gives them:
+- `text(value)`: the slot's free text, trimmed and capped (a 1 MB message is not a complaint);
+- `hospital(value, dispatcher)`: a hospital named in any way resolved to its canonical name in the
+  knowledge store; an ambiguous short name (口腔医院) makes it ask which one, with the candidates
+  as buttons, and the slot stays empty until the resident picks one;
+- `reject(dispatcher, response)`: say why and ask again (the slot is set to None).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from knowledge import queries
+
+from .masking import mask_phone
+from .store import session
+
+MAX_TEXT = 500
+NO_HOSPITAL = "不限"
+NO_PHONE = "不留"
+_DECLINE = re.compile(r"不留|不方便|不想留|不用留|不给|算了吧?$|没有电话|保密")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"0\d{2,3}\d{7,8}|[2-9]\d{7}")
+
+
+class HotlineFormValidation(FormValidationAction):
+    """Base of the assistant's form validations (see the module docstring)."""
+
+    def name(self) -> Text:
+        return f"validate_{self.form_name}"
+
+    form_name: str = ""
+
+    @staticmethod
+    def text(value: Any) -> Optional[str]:
+        if not isinstance(value, str):
+            return None
+        value = " ".join(value.split())
+        return value[:MAX_TEXT] if value else None
+
+    @staticmethod
+    def reject(dispatcher: CollectingDispatcher, response: str, slot: str) -> Dict[Text, Any]:
+        dispatcher.utter_message(response=response)
+        return {slot: None}
+
+    @staticmethod
+    def hospital(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[str]:
+        """The canonical hospital, or None after asking which one was meant."""
+        text = HotlineFormValidation.text(value)
+        if not text:
+            return None
+        entity = next((e for e in reversed(tracker.latest_message.get("entities", []))
+                       if e.get("entity") == "hospital"), None)
+        if entity and entity.get("ambiguous"):
+            _ask_which(dispatcher, entity["value"], entity.get("candidates", []))
+            return None
+        if entity:
+            return entity["value"]
+        with session() as s:
+            try:
+                found = queries.resolve(s, text, kind="hospital")
+            except queries.NotFound:
+                return text[:100]  # not in the bulletins: kept in the resident's words
+        if len(found) > 1:
+            _ask_which(dispatcher, text, [h.name for h in found])
+            return None
+        return found[0].name
+
+
+def _ask_which(dispatcher: CollectingDispatcher, said: str, candidates: list) -> None:
+    dispatcher.utter_message(
+        text=f"“{said}”有{len(candidates)}家，请问是哪一家？",
+        buttons=[{"title": c, "payload": f'/inform{{"hospital": "{c}"}}'} for c in candidates],
+    )
+
+
+class ValidateBookingForm(HotlineFormValidation):
+    form_name = "booking_form"
+
+    def validate_booking_hospital(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[Text, Any]:
+        if value == NO_HOSPITAL:
+            return {"booking_hospital": NO_HOSPITAL}
+        return {"booking_hospital": self.hospital(value, dispatcher, tracker)}
+
+
+class ValidateComplaintForm(HotlineFormValidation):
+    form_name = "complaint_form"
+
+    def validate_complaint_hospital(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> Dict[Text, Any]:
+        return {"complaint_hospital": self.hospital(value, dispatcher, tracker)}
+
+    def validate_complaint_description(self, value: Any, dispatcher: CollectingDispatcher,
+                                       tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = self.text(value)
+        if not text or len(text) < 4:
+            dispatcher.utter_message(text="能再多说一点吗？比如哪个科室、发生了什么。")
+            return {"complaint_description": None}
+        return {"complaint_description": text}
+
+    def validate_complaint_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> Dict[Text, Any]:
+        text = self.text(value)
+        return {"complaint_time": text[:100] if text else None}
+
+    def validate_complaint_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> Dict[Text, Any]:
+        phone = normalise_phone(value)
+        if phone is None:
+            return {**self.reject(dispatcher, "utter_invalid_phone", "complaint_phone"),
+                    "complaint_phone_masked": None}
+        return {"complaint_phone": phone, "complaint_phone_masked": mask_phone(phone)}
+
+    def validate_complaint_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> Dict[Text, Any]:
+        if value is False:
+            # Not confirmed: nothing is submitted; the form ends and the rule says so.
+            dispatcher.utter_message(response="utter_form_cancelled")
+            return {"complaint_confirmed": False}
+        return {"complaint_confirmed": bool(value)}
+
+
+def normalise_phone(value: Any) -> Optional[str]:
+    """A mainland mobile or landline number, digits only; NO_PHONE when the resident declines."""
+    if not isinstance(value, str):
+        return None
+    if value == NO_PHONE or _DECLINE.search(value):
+        return NO_PHONE
+    digits = re.sub(r"[\s\-－—()（）]", "", value)
+    digits = digits.removeprefix("+86").removeprefix("86") if len(digits) > 11 else digits
+    found = re.search(r"\d+", digits)
+    if not found:
+        return None
+    number = found.group(0)
+    if _MOBILE.fullmatch(number) or _LANDLINE.fullmatch(number):
+        return number
+    return None

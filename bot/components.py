@@ -1,0 +1,229 @@
+"""Custom Rasa NLU components, shaped like Rasa's own JiebaTokenizer.
+
+- DomainJiebaTokenizer: jieba with a user dictionary of every name in the knowledge store, so that
+  省人医 or 南京卫生12320微信公众号 stay one token.
+- DomainEntityExtractor: hospital, district, channel, platform, hotline (any alias, small typos,
+  ambiguous short names marked), period, measure and phone entities.
+- CrisisGuard: the rule layer after the classifiers: a danger phrase makes the message a crisis,
+  an idiom alone (烦死了) or a statistics question never does.
+
+The tokenizer and the extractor read the gazetteer (`hotline gazetteer`) when the model is trained
+and save what they need into the model, so a trained model carries its names with it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import jieba
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from . import crisis
+from .names import NameMatcher, find_measures, find_periods, find_phones, measure_vocabulary
+
+logger = logging.getLogger(__name__)
+
+GAZETTEER_FILE = "gazetteer.json"
+USERDICT_FILE = "userdict.txt"
+CRISIS_INTENT = "crisis"
+
+
+def _read_gazetteer(path: Optional[Text]) -> dict:
+    if not path:
+        raise ValueError("gazetteer_path is not set: run `hotline gazetteer --out var/gazetteer.json`")
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no gazetteer; `make model` writes it from the knowledge store")
+    return json.loads(file.read_text(encoding="utf-8"))
+
+
+def _userdict_lines(gazetteer: dict) -> List[Text]:
+    words = {n for s in gazetteer.get("subjects", []) for n in s["names"]}
+    words |= set(gazetteer.get("measures", []))
+    for aliases in gazetteer.get("measure_aliases", {}).values():
+        words |= set(aliases)
+    # A high frequency keeps each name whole against jieba's own dictionary.
+    return [f"{w.replace(' ', '')} 100000 nz" for w in sorted(words) if len(w.replace(" ", "")) >= 2]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
+class DomainJiebaTokenizer(Tokenizer):
+    """jieba, with the knowledge store's names as a user dictionary saved into the model."""
+
+    @staticmethod
+    def supported_languages() -> Optional[List[Text]]:
+        return ["zh"]
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["jieba"]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "gazetteer_path": None,
+            "intent_tokenization_flag": False,
+            "intent_split_symbol": "_",
+            "token_pattern": None,
+            "prefix_separator_symbol": None,
+        }
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 userdict: List[Text]) -> None:
+        super().__init__(config)
+        self._model_storage = model_storage
+        self._resource = resource
+        self._userdict = userdict
+        # A tokenizer of our own, not jieba's global one: two models in one process stay apart.
+        self._jieba = jieba.Tokenizer()
+        for line in userdict:
+            word, freq, tag = line.rsplit(" ", 2)
+            self._jieba.add_word(word, int(freq), tag)
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "DomainJiebaTokenizer":
+        return cls(config, model_storage, resource, _userdict_lines(_read_gazetteer(config["gazetteer_path"])))
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "DomainJiebaTokenizer":
+        with model_storage.read_from(resource) as directory:
+            lines = (Path(directory) / USERDICT_FILE).read_text(encoding="utf-8").splitlines()
+        return cls(config, model_storage, resource, lines)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        with self._model_storage.write_to(self._resource) as directory:
+            (Path(directory) / USERDICT_FILE).write_text("\n".join(self._userdict) + "\n", encoding="utf-8")
+        return self._resource
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        text = message.get(attribute)
+        tokens = [Token(word, start) for word, start, _ in self._jieba.tokenize(text) if word.strip()]
+        return self._apply_token_pattern(tokens)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
+class DomainEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Entities from the knowledge store's names (spaCy rule-based matching) and from patterns."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"gazetteer_path": None}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 gazetteer: dict) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._gazetteer = gazetteer
+        self._names = NameMatcher(gazetteer)
+        self._measures = measure_vocabulary(gazetteer)
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "DomainEntityExtractor":
+        return cls(config, model_storage, resource, _read_gazetteer(config["gazetteer_path"]))
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "DomainEntityExtractor":
+        with model_storage.read_from(resource) as directory:
+            gazetteer = json.loads((Path(directory) / GAZETTEER_FILE).read_text(encoding="utf-8"))
+        return cls(config, model_storage, resource, gazetteer)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        with self._model_storage.write_to(self._resource) as directory:
+            (Path(directory) / GAZETTEER_FILE).write_text(
+                json.dumps(self._gazetteer, ensure_ascii=False), encoding="utf-8")
+        return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            entities = self.extract(message.get(TEXT) or "")
+            if entities:
+                message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name(entities),
+                            add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def extract(self, text: str) -> List[Dict[Text, Any]]:
+        entities: List[Dict[Text, Any]] = []
+        taken: list[tuple[int, int]] = []
+        for found in find_phones(text):
+            taken.append((found.start, found.end))
+            entities.append(_entity(found.entity, found.start, found.end, found.value))
+        measure_words = [(f.start, f.end) for f in find_measures(text, self._measures)]
+        for match in self._names.find(text, reserved=measure_words):
+            if any(match.start < e and match.end > s for s, e in taken):
+                continue
+            taken.append((match.start, match.end))
+            entity = _entity(match.kind, match.start, match.end,
+                             match.text if match.ambiguous else match.candidates[0])
+            if match.ambiguous:
+                entity["ambiguous"] = True
+                entity["candidates"] = list(match.candidates)
+            if match.typo:
+                entity["typo"] = match.text
+            entities.append(entity)
+        for found in find_periods(text):
+            if not any(found.start < e and found.end > s for s, e in taken):
+                taken.append((found.start, found.end))
+                entities.append(_entity("period", found.start, found.end, found.value))
+        for found in find_measures(text, self._measures, taken):
+            entities.append(_entity("measure", found.start, found.end, found.value))
+        return sorted(entities, key=lambda e: e["start"])
+
+
+def _entity(kind: str, start: int, end: int, value: str) -> Dict[Text, Any]:
+    return {"entity": kind, "start": start, "end": end, "value": value, "confidence_entity": 1.0}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class CrisisGuard(GraphComponent, IntentClassifier):
+    """Runs after every classifier (and the FallbackClassifier): the last word on crisis."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"intent": CRISIS_INTENT}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._intent = config["intent"]
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "CrisisGuard":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            intent = message.get(INTENT) or {}
+            ranking = list(message.get(INTENT_RANKING_KEY) or [])
+            phrase = crisis.danger_phrase(text)
+            if phrase:
+                if intent.get(INTENT_NAME_KEY) != self._intent:
+                    logger.info("crisis phrase %r overrides intent %s", phrase, intent.get(INTENT_NAME_KEY))
+                top = {INTENT_NAME_KEY: self._intent, "confidence": 1.0}
+                ranking = [top] + [r for r in ranking if r.get(INTENT_NAME_KEY) != self._intent]
+                message.set(INTENT, top, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            elif intent.get(INTENT_NAME_KEY) == self._intent and crisis.only_looks_like_crisis(text):
+                rest = [r for r in ranking if r.get(INTENT_NAME_KEY) not in (self._intent, "nlu_fallback")]
+                if rest:
+                    message.set(INTENT, rest[0], add_to_output=True)
+                    message.set(INTENT_RANKING_KEY, rest, add_to_output=True)
+        return messages

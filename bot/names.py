@@ -1,0 +1,213 @@
+"""Recognising the names of the knowledge store in Chinese text: hospitals, districts, channels,
+platforms and the hotline, by any alias, with small typos; plus periods, measures and phone numbers.
+
+The names come from a gazetteer exported from the store (`hotline gazetteer`), read once at
+training time and saved into the trained model: the running server never reads the repo or the store.
+Matching runs on spaCy's blank Chinese pipeline with one token per character, so that a name is found
+wherever it stands, whatever jieba would make of the words around it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+import spacy
+from spacy.matcher import PhraseMatcher
+
+# When one span names subjects of two kinds (鼓楼: the hospital residents mean, or the district),
+# the first kind here wins; the district keeps its full name (鼓楼区) to be matched.
+KIND_PRIORITY = ("hospital", "platform", "channel", "district", "hotline")
+MIN_TYPO_LENGTH = 4  # shorter names are too easily one character away from ordinary words
+
+
+@dataclass(frozen=True)
+class Match:
+    kind: str
+    start: int
+    end: int
+    text: str
+    candidates: tuple[str, ...]  # canonical names; more than one when the name is ambiguous
+    typo: bool = False
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.candidates) > 1
+
+
+class NameMatcher:
+    def __init__(self, gazetteer: dict):
+        self.index: dict[tuple[str, str], tuple[str, ...]] = {}
+        grouped: dict[tuple[str, str], set[str]] = {}
+        for subject in gazetteer.get("subjects", []):
+            for name in subject["names"]:
+                if len(name) >= 2 and not name.isdigit():
+                    grouped.setdefault((subject["kind"], name), set()).add(subject["name"])
+        self.index = {key: tuple(sorted(v)) for key, v in grouped.items()}
+        self.nlp = spacy.blank("zh")  # default segmenter: one token per character
+        self.matcher = PhraseMatcher(self.nlp.vocab)
+        by_kind: dict[str, list[str]] = {}
+        for kind, name in self.index:
+            by_kind.setdefault(kind, []).append(name)
+        for kind, names in by_kind.items():
+            self.matcher.add(kind, list(self.nlp.tokenizer.pipe(names)))
+        # One character replaced, never the first: 鼓搂医院 → 鼓楼医院, 省人民医阮 → 省人民医院.
+        self.typos: dict[tuple[int, str], set[tuple[str, str]]] = {}
+        for kind, name in self.index:
+            # Only names of Chinese characters: 12320网 is not one slip away from 12320接.
+            if len(name) >= MIN_TYPO_LENGTH and len(re.findall(r"[\u4e00-\u9fff]", name)) >= MIN_TYPO_LENGTH - 1:
+                for i in range(1, len(name)):
+                    key = (len(name), name[:i] + "\0" + name[i + 1:])
+                    self.typos.setdefault(key, set()).add((kind, name))
+        self.lengths = sorted({n for n, _ in self.typos}, reverse=True)
+
+    def find(self, text: str, reserved: Iterable[tuple[int, int]] = ()) -> list[Match]:
+        """Names in the text; typo matching leaves the reserved spans (exact measure words) alone."""
+        doc = self.nlp.make_doc(text)
+        found = []
+        for match_id, start, end in self.matcher(doc):
+            kind = self.nlp.vocab.strings[match_id]
+            span = doc[start:end]
+            found.append(Match(kind, span.start_char, span.end_char, span.text,
+                               self.index[(kind, span.text)]))
+        chosen = _non_overlapping(found)
+        chosen += self._typos(text, chosen, list(reserved))
+        return sorted(chosen, key=lambda m: m.start)
+
+    def _typos(self, text: str, taken: list[Match], reserved: list[tuple[int, int]]) -> list[Match]:
+        busy = [False] * len(text)
+        for start, end in [(m.start, m.end) for m in taken] + reserved:
+            busy[start:end] = [True] * (end - start)
+        out: list[Match] = []
+        for length in self.lengths:
+            for start in range(0, len(text) - length + 1):
+                if any(busy[start:start + length]):
+                    continue
+                window = text[start:start + length]
+                if not re.fullmatch(r"[\u4e00-\u9fff]+", window[1:]):
+                    continue
+                hits = set()
+                for i in range(1, length):
+                    hits |= self.typos.get((length, window[:i] + "\0" + window[i + 1:]), set())
+                canon = {c for kind, name in hits for c in self.index[(kind, name)]}
+                kinds = {kind for kind, _ in hits}
+                if hits and len(kinds) == 1 and len(canon) == 1:
+                    kind = kinds.pop()
+                    out.append(Match(kind, start, start + length, window, tuple(canon), typo=True))
+                    busy[start:start + length] = [True] * length
+        return out
+
+
+def _non_overlapping(matches: list[Match]) -> list[Match]:
+    """Longest first; on the same span, the kind residents most likely mean."""
+    def rank(m: Match):
+        return (-(m.end - m.start), KIND_PRIORITY.index(m.kind) if m.kind in KIND_PRIORITY else 99, m.start)
+
+    chosen: list[Match] = []
+    for m in sorted(matches, key=rank):
+        if all(m.end <= c.start or m.start >= c.end for c in chosen):
+            chosen.append(m)
+    return chosen
+
+
+# --- periods ----------------------------------------------------------------------------------
+_CN_MONTH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+             "十一": 11, "十二": 12}
+_MONTH = r"(\d{1,2}|十[一二]?|[一二三四五六七八九])"
+_PERIODS = [
+    (re.compile(rf"(?<!\d)(20\d{{2}}|\d{{2}})\s*年\s*{_MONTH}\s*月份?"), "year_month"),
+    (re.compile(r"(?<!\d)(20\d{2})\s*年?度?(?!\d|\s*月|年\s*\d)"), "year"),
+    (re.compile(r"(?<!\d)(\d{2})\s*年(?!\s*\d|\s*[一二三四五六七八九十]+月)"), "year"),
+    (re.compile(rf"(?<![\d年]){_MONTH}\s*月份?(?![\d日号])"), "month"),
+    (re.compile(r"去年|上一年"), "last_year"),
+    (re.compile(r"前年"), "year_before_last"),
+    (re.compile(r"今年|本年"), "this_year"),
+    (re.compile(r"上个?月"), "last_month"),
+    (re.compile(r"这个月|本月"), "this_month"),
+]
+
+
+@dataclass(frozen=True)
+class Found:
+    entity: str
+    start: int
+    end: int
+    text: str
+    value: str
+
+
+def _month(text: str) -> int | None:
+    month = int(text) if text.isdigit() else _CN_MONTH.get(text)
+    return month if month and 1 <= month <= 12 else None
+
+
+def _year(text: str) -> str:
+    return text if len(text) == 4 else f"20{text}"
+
+
+def find_periods(text: str) -> list[Found]:
+    """2019年10月 → 2019-10, 2023年 → 2023, 19年 → 2019, 十月份 → month:10, 去年 → last_year."""
+    out: list[Found] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, kind in _PERIODS:
+        for m in pattern.finditer(text):
+            if any(m.start() < e and m.end() > s for s, e in taken):
+                continue
+            if kind == "year_month":
+                month = _month(m.group(2))
+                if month is None:
+                    continue
+                value = f"{_year(m.group(1))}-{month:02d}"
+            elif kind == "year":
+                if len(m.group(1)) == 2 and "年" not in m.group(0):
+                    continue
+                value = _year(m.group(1))
+            elif kind == "month":
+                month = _month(m.group(1))
+                if month is None:
+                    continue
+                value = f"month:{month:02d}"
+            else:
+                value = kind
+            taken.append((m.start(), m.end()))
+            out.append(Found("period", m.start(), m.end(), m.group(0), value))
+    return sorted(out, key=lambda f: f.start)
+
+
+# --- phone numbers ----------------------------------------------------------------------------
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d[ -]?\d{4}[ -]?\d{4}|0\d{2,3}[- ]?\d{7,8}|[2-9]\d{7})(?!\d)")
+
+
+def find_phones(text: str) -> list[Found]:
+    """Mainland mobile (13912345678) and landline (025-84567890, 84567890) numbers."""
+    return [Found("phone", m.start(), m.end(), m.group(0), re.sub(r"[ -]", "", m.group(0)))
+            for m in _PHONE.finditer(text)]
+
+
+# --- measures ---------------------------------------------------------------------------------
+# Measure names too plain to mean a statistic when a resident types them (挂号 is how to book,
+# 电话 a phone number); they are still reached through their aliases (自助机挂号, 联系电话 …).
+PLAIN_WORDS = {"挂号", "缴费", "电话", "传真", "地址", "邮编", "网址", "E-mail", "会诊", "市民卡", "投入使用"}
+
+
+def measure_vocabulary(gazetteer: dict) -> dict[str, str]:
+    """Every way of naming a measure → the measure as the bulletins name it."""
+    vocab = {m: m for m in gazetteer.get("measures", []) if len(m) >= 2 and m not in PLAIN_WORDS}
+    for canonical, aliases in gazetteer.get("measure_aliases", {}).items():
+        for alias in aliases:
+            vocab.setdefault(alias, canonical)
+    return vocab
+
+
+def find_measures(text: str, vocab: dict[str, str], taken: Iterable[tuple[int, int]] = ()) -> list[Found]:
+    busy = list(taken)
+    out: list[Found] = []
+    for alias in sorted(vocab, key=len, reverse=True):
+        start = text.find(alias)
+        while start >= 0:
+            end = start + len(alias)
+            if not any(start < e and end > s for s, e in busy):
+                busy.append((start, end))
+                out.append(Found("measure", start, end, alias, vocab[alias]))
+            start = text.find(alias, end)
+    return sorted(out, key=lambda f: f.start)

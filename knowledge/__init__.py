@@ -1,0 +1,1 @@
+"""The bulletin knowledge store: models, ingestion, checks and queries."""

@@ -1,0 +1,223 @@
+"""`hotline`: the command line of the knowledge store.
+
+    hotline ingest FILE...                 read bulletins into the store (all or nothing)
+    hotline check [FILE...]                list the findings (of the store, or of files not ingested)
+    hotline facts [--format jsonl|csv|text] [--subject S] [--measure M] [--period P]
+    hotline hospitals [--format json|text]
+    hotline gazetteer [--out FILE]         every name of every subject, for the NLU components
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from . import queries
+from .db import make_engine
+from .layout import BulletinError
+from .parser import parse_bulletin
+from .reference import load_reference
+from .settings import Settings
+from .store import ingest
+
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a bulletin is some 100 KB; anything this large is not one
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env()
+    url = args.database_url or settings.database_url
+    try:
+        return args.handler(args, url)
+    except BrokenPipeError:  # `hotline facts | head`
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description="南京12320 hotline assistant: knowledge store")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (default: $DATABASE_URL or var/hotline.db)")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="read bulletins into the store")
+    p.add_argument("files", nargs="+", type=Path)
+    p.set_defaults(handler=cmd_ingest)
+
+    p = sub.add_parser("check", help="list findings of the store, or of the given files")
+    p.add_argument("files", nargs="*", type=Path)
+    p.add_argument("--strict", action="store_true", help="exit 1 when there is a warning")
+    p.set_defaults(handler=cmd_check)
+
+    p = sub.add_parser("facts", help="every fact of the store")
+    p.add_argument("--format", choices=("jsonl", "csv", "text"), default="text")
+    p.add_argument("--subject", help="a hospital, district, channel … by any of its names")
+    p.add_argument("--measure")
+    p.add_argument("--period", help="2023, 2019-10 …")
+    p.set_defaults(handler=cmd_facts)
+
+    p = sub.add_parser("gazetteer", help="the names the NLU recognises, as JSON (for bot/ components)")
+    p.add_argument("--out", type=Path, help="write to this file (atomically) instead of stdout")
+    p.set_defaults(handler=cmd_gazetteer)
+
+    p = sub.add_parser("hospitals", help="every hospital with its aliases")
+    p.add_argument("--format", choices=("json", "text"), default="text")
+    p.set_defaults(handler=cmd_hospitals)
+    return parser
+
+
+@contextmanager
+def _engine(url: str, *, create: bool = True) -> Iterator[Engine]:
+    engine = make_engine(url, create=create)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _read(path: Path) -> bytes:
+    if not path.is_file():
+        raise BulletinError(str(path), 0, "no such file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise BulletinError(str(path), 0, f"{path.stat().st_size} bytes: too large for a bulletin")
+    return path.read_bytes()
+
+
+def _parse_all(files: list[Path]):
+    reference = load_reference()
+    parsed, errors = [], []
+    for path in files:
+        try:
+            parsed.append(parse_bulletin(_read(path), path.name, reference))
+        except BulletinError as exc:
+            errors.append(f"{path}:{exc.line}: {exc.message}" if exc.source != str(path) else str(exc))
+    return parsed, errors, reference
+
+
+def cmd_ingest(args, url: str) -> int:
+    parsed, errors, reference = _parse_all(args.files)
+    if errors:
+        for error in errors:
+            print(f"error: {error}", file=sys.stderr)
+        print("nothing was ingested: the store is unchanged", file=sys.stderr)
+        return 1
+    with _engine(url) as engine, Session(engine) as session, session.begin():
+        results = [ingest(session, p, reference) for p in parsed]
+        for p, r in zip(parsed, results):
+            b = r.bulletin
+            warnings = sum(1 for f in b.findings if f.severity != "info")
+            print(f"{p.source}: {b.citation}, period {b.period}: {r.facts} facts, "
+                  f"{r.findings} findings ({warnings} to review): {r.status}")
+    return 0
+
+
+def cmd_check(args, url: str) -> int:
+    if args.files:
+        parsed, errors, _ = _parse_all(args.files)
+        for error in errors:
+            print(f"error: {error}")
+        rows = [(p.source, n.line, n.severity, n.code, n.message) for p in parsed for n in p.notes]
+        failed = bool(errors)
+    else:
+        with _engine(url) as engine, Session(engine) as session:
+            rows = [(f.bulletin.source, f.line, f.severity, f.code, f.message)
+                    for f in queries.findings(session)]
+        failed = False
+    for source, line, severity, code, message in rows:
+        print(f"{source}:{line}: {severity}: {code}: {message}")
+    counts = {s: sum(1 for r in rows if r[2] == s) for s in ("error", "warning", "info")}
+    print(f"{len(rows)} findings: {counts['warning']} warnings, {counts['info']} info", file=sys.stderr)
+    if failed or (args.strict and counts["warning"]):
+        return 1
+    return 0
+
+
+def _fact_record(fact) -> dict:
+    return {
+        "period": fact.period,
+        "subject": fact.subject.name,
+        "subject_kind": fact.subject.kind,
+        "measure": fact.measure,
+        "value": fact.value,
+        "unit": fact.unit,
+        "scope": fact.scope,
+        "source": fact.bulletin.source,
+        "citation": fact.bulletin.citation,
+        "section": fact.section,
+        "line": fact.line,
+        "flag": fact.flag,
+    }
+
+
+def cmd_facts(args, url: str) -> int:
+    with _engine(url) as engine, Session(engine) as session:
+        try:
+            records = [_fact_record(f) for f in queries.facts(
+                session, subject=args.subject, measure=args.measure, period=args.period)]
+        except queries.NotFound as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    out = sys.stdout
+    if args.format == "jsonl":
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    elif args.format == "csv":
+        writer = csv.DictWriter(out, fieldnames=list(records[0]) if records else ["period"])
+        writer.writeheader()
+        writer.writerows(records)
+    else:
+        for r in records:
+            flag = f"  [{r['flag']}]" if r["flag"] else ""
+            out.write(f"{r['period']}\t{r['subject']}\t{r['measure']}\t{r['value']}{r['unit']}\t"
+                      f"{r['citation']}{flag}\n")
+    return 0
+
+
+def cmd_hospitals(args, url: str) -> int:
+    with _engine(url) as engine, Session(engine) as session:
+        ambiguous = queries.ambiguous_aliases(session)
+        records = []
+        for h in queries.hospitals(session):
+            aliases = sorted(a.text for a in h.aliases)
+            records.append({
+                "name": h.name,
+                "category": h.category,
+                "district": h.district.name if h.district else None,
+                "aliases": aliases,
+                "ambiguous": {a: ambiguous[("hospital", a)] for a in aliases if ("hospital", a) in ambiguous},
+            })
+    if args.format == "json":
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        for r in records:
+            amb = [f"{a}?" for a in r["ambiguous"]]
+            clear = [a for a in r["aliases"] if a not in r["ambiguous"]]
+            print(f"{r['name']} ({r['category']}{', ' + r['district'] if r['district'] else ''}): "
+                  f"{'、'.join(clear + amb)}")
+    return 0
+
+
+def cmd_gazetteer(args, url: str) -> int:
+    with _engine(url) as engine, Session(engine) as session:
+        data = queries.gazetteer(session, load_reference())
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(args.out.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(args.out)  # readers never see half a file
+    print(f"{args.out}: {sum(len(e['names']) for e in data['subjects'])} names of "
+          f"{len(data['subjects'])} subjects, {len(data['measures'])} measures")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

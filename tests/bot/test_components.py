@@ -1,0 +1,134 @@
+"""The custom NLU components as Rasa runs them: created, trained into a model storage, loaded back."""
+from __future__ import annotations
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.components import CrisisGuard, DomainEntityExtractor, DomainJiebaTokenizer
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return LocalModelStorage(tmp_path)
+
+
+@pytest.fixture
+def context():
+    return ExecutionContext(GraphSchema({}), "test")
+
+
+def _trained_then_loaded(cls, gazetteer_path, storage, context, name):
+    config = {**cls.get_default_config(), "gazetteer_path": str(gazetteer_path)}
+    resource = Resource(name)
+    component = cls.create(config, storage, resource, context)
+    component.train(TrainingData())
+    # Loading must not need the gazetteer file any more: what it needs is in the model.
+    return cls.load({**config, "gazetteer_path": "/nonexistent"}, storage, resource, context)
+
+
+@pytest.fixture
+def tokenizer(gazetteer_path, storage, context):
+    return _trained_then_loaded(DomainJiebaTokenizer, gazetteer_path, storage, context, "tok")
+
+
+@pytest.fixture
+def extractor(gazetteer_path, storage, context):
+    return _trained_then_loaded(DomainEntityExtractor, gazetteer_path, storage, context, "ent")
+
+
+def _tokens(tokenizer, text):
+    return [(t.text, t.start, t.end) for t in tokenizer.tokenize(Message(data={TEXT: text}), TEXT)]
+
+
+def test_hospital_short_names_stay_whole_tokens(tokenizer):
+    assert _tokens(tokenizer, "我想挂省人医的号") == [
+        ("我", 0, 1), ("想", 1, 2), ("挂", 2, 3), ("省人医", 3, 6), ("的", 6, 7), ("号", 7, 8)]
+
+
+def test_domain_terms_and_offsets(tokenizer):
+    text = "南京鼓楼医院江北国际医院2019年10月诊间预约"
+    tokens = _tokens(tokenizer, text)
+    assert tokens[0] == ("南京鼓楼医院江北国际医院", 0, 12)
+    assert ("诊间预约", 20, 24) in tokens
+    assert all(text[s:e] == t for t, s, e in tokens)
+    channel = _tokens(tokenizer, "用南京卫生12320微信公众号预约")
+    assert ("南京卫生12320微信公众号", 1, 15) in channel
+
+
+def _entities(extractor, text):
+    message = Message(data={TEXT: text})
+    extractor.process([message])
+    return [(e["entity"], text[e["start"]:e["end"]], e["value"]) for e in message.get(ENTITIES, [])]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("省人医2019年10月电话预约量多少", [("hospital", "省人医", "江苏省人民医院"), ("period", "2019年10月", "2019-10"),
+                                    ("measure", "电话预约量", "电话预约")]),
+    ("鼓楼医院去年诊间预约", [("hospital", "鼓楼医院", "南京鼓楼医院"), ("period", "去年", "last_year"),
+                          ("measure", "诊间预约", "诊间预约")]),
+    ("二附院怎么挂号", [("hospital", "二附院", "南京医科大学第二附属医院")]),
+    ("鼓搂医院怎么预约", [("hospital", "鼓搂医院", "南京鼓楼医院")]),
+    ("省人民医阮的号好难挂", [("hospital", "省人民医阮", "江苏省人民医院")]),
+    ("江宁区19年10月的定时数据上传量", [("district", "江宁区", "江宁区"), ("period", "19年10月", "2019-10"),
+                                   ("measure", "定时数据上传量", "定时数据上传量")]),
+    ("健康南京app注册用户有多少", [("channel", "健康南京app", "健康南京APP"), ("measure", "注册用户", "注册用户")]),
+    ("远程心电平台是哪家医院牵头", [("platform", "远程心电平台", "南京市远程心电诊断监测平台")]),
+    ("我的电话13912345678", [("phone", "13912345678", "13912345678")]),
+    ("座机025-84567890", [("phone", "025-84567890", "02584567890")]),
+    ("十月份的呢", [("period", "十月份", "month:10")]),
+    ("患者不用急着跑大医院", []),
+])
+def test_entities(extractor, text, expected):
+    assert _entities(extractor, text) == expected
+
+
+def test_ambiguous_short_names_are_marked(extractor):
+    message = Message(data={TEXT: "口腔医院怎么预约"})
+    extractor.process([message])
+    (entity,) = message.get(ENTITIES)
+    assert entity["value"] == "口腔医院" and entity["ambiguous"] is True
+    assert entity["candidates"] == ["南京市口腔医院", "江苏省口腔医院"]
+
+
+def test_alias_to_canonical_accuracy(extractor, gazetteer):
+    """Every name of every hospital, alone and inside a sentence, resolves to its hospital (>= 0.97)."""
+    cases = [(n, s["name"]) for s in gazetteer["subjects"] if s["kind"] == "hospital" for n in s["names"]]
+    ambiguous = {n for n, _ in cases if sum(1 for m, _ in cases if m == n) > 1}
+    right = total = 0
+    for name, canonical in cases:
+        if name in ambiguous:
+            continue
+        for text in (name, f"请问{name}怎么预约挂号", f"{name}2023年的预约量"):
+            total += 1
+            found = [v for k, _, v in _entities(extractor, text) if k == "hospital"]
+            right += found == [canonical]
+    assert total > 400
+    assert right / total >= 0.97, f"{right}/{total}"
+
+
+def _classified(guard, text, intent, ranking):
+    message = Message(data={TEXT: text, INTENT: {"name": intent, "confidence": ranking[0][1]},
+                            INTENT_RANKING_KEY: [{"name": n, "confidence": c} for n, c in ranking]})
+    guard.process([message])
+    return message.get(INTENT)["name"]
+
+
+@pytest.mark.parametrize("text", ["挂不上号 算了 反正我也不想活了", "我想从楼上跳下去", "吃了一整瓶安眠药",
+                                  "我朋友说要自杀怎么办", "活着真没意思", "自sha", "想s"])
+def test_danger_phrases_are_crises_whatever_the_classifier_says(text):
+    guard = CrisisGuard(CrisisGuard.get_default_config())
+    assert _classified(guard, text, "booking_howto", [("booking_howto", 0.9), ("crisis", 0.05)]) == "crisis"
+    assert _classified(guard, text, "nlu_fallback", [("nlu_fallback", 0.6), ("complaint", 0.3)]) == "crisis"
+
+
+@pytest.mark.parametrize("text,intent", [("烦死了", "out_of_scope"), ("笑死我了哈哈", "out_of_scope"),
+                                         ("2023年心理危机干预多少通", "ask_statistics"),
+                                         ("死亡证明怎么开", "out_of_scope")])
+def test_idioms_and_statistics_are_not_crises(text, intent):
+    guard = CrisisGuard(CrisisGuard.get_default_config())
+    assert _classified(guard, text, "crisis", [("crisis", 0.7), (intent, 0.2)]) == intent
