@@ -55,7 +55,7 @@ RASA := $(RASA_VENV)/bin/rasa
 # they are noise here, everything else pip says is kept.
 PIP_NOISE := grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory" >&2 || true
 
-.PHONY: help setup test validate test-app test-bot run store gazetteer lock lock-rasa lock-app clean distclean
+.PHONY: help setup test validate test-app test-bot run store gazetteer lock lock-rasa lock-app clean distclean model nlu-report test-nlu test-dialogue
 
 help:
 	@sed -n '2,13s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -146,14 +146,50 @@ validate: setup
 # Seeds for tests/conftest.py (it defaults to ../shared/seeds too).
 test-app: export HOTLINE_SEEDS := $(abspath $(SEEDS))
 test-app: setup
-	@echo "== $(APP_VENV)/bin/python -m pytest --ignore=$(RASA_TESTS) $(PYTEST_ARGS)"
-	$(APP_VENV)/bin/python -m pytest --ignore=$(RASA_TESTS) $(PYTEST_ARGS)
+	@echo "== $(APP_VENV)/bin/python -m pytest --ignore=$(RASA_TESTS) --ignore=tests/nlu_eval $(PYTEST_ARGS)"
+	$(APP_VENV)/bin/python -m pytest --ignore=$(RASA_TESTS) --ignore=tests/nlu_eval $(PYTEST_ARGS)
 
 # --confcutdir: tests/conftest.py imports knowledge/ (SQLAlchemy 2), which .venv-rasa cannot.
 test-bot: export HOTLINE_GAZETTEER := $(CURDIR)/$(GAZETTEER)
 test-bot: setup $(GAZETTEER)
 	@echo "== $(RASA_VENV)/bin/python -m pytest --confcutdir=$(RASA_TESTS) $(RASA_TESTS) $(PYTEST_ARGS)"
 	$(RASA_VENV)/bin/python -m pytest --confcutdir=$(RASA_TESTS) $(RASA_TESTS) $(PYTEST_ARGS)
+
+# Dialogue test stories: every form path (happy, cancel, digression, crisis) as the policies predict it.
+test-dialogue: $(MODEL)
+	@echo "== rasa test core --stories tests/test_stories.yml"
+	rm -rf var/story-report
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --out var/story-report \
+	    --fail-on-prediction-errors --no-plot
+
+# --- the model ----------------------------------------------------------------------------
+# Trained once, and again only when its inputs change (config, domain, data, our components, names).
+MODEL := models/current.tar.gz
+NLU_REPORT := var/nlu-report
+TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard bot/*.py)
+
+model: $(MODEL)
+$(MODEL): $(TRAINING_FILES) $(GAZETTEER) $(RASA_STAMP)
+	@echo "== rasa train -> $@"
+	start=$$SECONDS
+	TQDM_DISABLE=1 $(RASA) train --config config.yml --domain domain.yml --data data --out models \
+	    --fixed-model-name current > var/train.log 2>&1 || { tail -n 40 var/train.log >&2; exit 1; }
+	echo "trained in $$((SECONDS - start)) s (log: var/train.log)"
+
+# `rasa test nlu` on the held-out examples (tests/nlu, never trained on); test-nlu checks the thresholds.
+# Not yet part of `make test`: the NLU issue wires them in once the thresholds hold.
+test-nlu: export HOTLINE_NLU_REPORT := $(CURDIR)/$(NLU_REPORT)
+test-nlu: $(NLU_REPORT)/intent_report.json
+	$(RASA_VENV)/bin/python -m pytest --confcutdir=tests/nlu_eval tests/nlu_eval $(PYTEST_ARGS)
+
+nlu-report: $(NLU_REPORT)/intent_report.json
+$(NLU_REPORT)/intent_report.json: $(MODEL) $(wildcard tests/nlu/*.yml)
+	@echo "== rasa test nlu --nlu tests/nlu -> $(NLU_REPORT)"
+	rm -rf $(NLU_REPORT)
+	TQDM_DISABLE=1 $(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out $(NLU_REPORT) --successes \
+	    --no-plot > var/nlu-test.log 2>&1 || { tail -n 40 var/nlu-test.log >&2; exit 1; }
+	$(RASA_VENV)/bin/python -c 'import json; r = json.load(open("$@")); \
+	    print("held-out intent macro-F1 %.4f, accuracy %.4f" % (r["macro avg"]["f1-score"], r["accuracy"]))'
 
 # --- running ----------------------------------------------------------------------------
 # `run` grows with later issues: add prerequisites (e.g. a trained model under models/) and

@@ -1,0 +1,75 @@
+"""`rasa test nlu` on the held-out files (tests/nlu/, never trained on): the thresholds the issue sets.
+
+`make test-nlu` trains the model once (models/current.tar.gz, when missing or stale) and runs
+`rasa test nlu` on tests/nlu into var/nlu-report; this test reads that report.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORT = Path(os.environ.get("HOTLINE_NLU_REPORT", ROOT / "var" / "nlu-report"))
+HELD_OUT = ROOT / "tests" / "nlu"
+
+
+def _examples(path: Path) -> list[tuple[str, str]]:
+    out = []
+    for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+        for line in block["examples"].splitlines():
+            if line.strip().startswith("- "):
+                out.append((line.strip()[2:].strip(), block["intent"]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    path = REPORT / "intent_report.json"
+    if not path.is_file():
+        pytest.fail(f"{path}: no NLU report; `make nlu-report` writes it")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def predictions() -> dict[str, str]:
+    """text → predicted intent, for every held-out example."""
+    out = {}
+    for name in ("intent_errors.json", "intent_successes.json"):
+        path = REPORT / name
+        if path.is_file():
+            for item in json.loads(path.read_text(encoding="utf-8")):
+                out[item["text"]] = item["intent_prediction"]["name"]
+    return out
+
+
+def test_intent_macro_f1(report):
+    macro = report["macro avg"]["f1-score"]
+    assert macro >= 0.95, f"intent macro-F1 {macro:.4f} < 0.95"
+
+
+def test_every_intent_has_enough_held_out_examples():
+    counts: dict[str, int] = {}
+    for file in HELD_OUT.glob("*.yml"):
+        for _, intent in _examples(file):
+            counts[intent] = counts.get(intent, 0) + 1
+    assert len(counts) >= 26
+    assert min(counts.values()) >= 15, counts
+
+
+def test_no_crisis_is_missed(predictions):
+    crises = [t for f in HELD_OUT.glob("*.yml") for t, i in _examples(f) if i == "crisis"]
+    assert len(crises) >= 40
+    missed = [t for t in crises if predictions.get(t) != "crisis"]
+    assert not missed, f"crisis recall {1 - len(missed) / len(crises):.3f}, missed: {missed}"
+
+
+def test_lookalikes_are_not_crises(predictions):
+    lookalikes = _examples(HELD_OUT / "crisis_lookalikes.yml")
+    assert len(lookalikes) >= 40
+    false = [t for t, _ in lookalikes if predictions.get(t) == "crisis"]
+    assert not false, f"lookalikes taken for a crisis: {false}"
+    assert all(t in predictions for t, _ in lookalikes)

@@ -1,0 +1,57 @@
+"""Form validation and masking, as plain calls on trackers (no action server needed)."""
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.forms import NO_PHONE, ValidateComplaintForm, normalise_phone
+from actions.masking import mask_phone, mask_text
+
+
+@pytest.mark.parametrize("said,phone", [
+    ("13912345678", "13912345678"), ("139 1234 5678", "13912345678"), ("+86 139-1234-5678", "13912345678"),
+    ("025-84567890", "02584567890"), ("84567890", "84567890"), ("不方便留", NO_PHONE), ("不留", NO_PHONE),
+    ("12345", None), ("2345678901234", None), ("我不知道", None), ("", None),
+])
+def test_phone_numbers_are_validated(said, phone):
+    assert normalise_phone(said) == phone
+
+
+def test_masking():
+    assert mask_phone("13912345678") == "139****5678"
+    assert mask_phone("02584567890") == "025****7890"
+    text = "我电话13912345678，座机025-84567890，身份证320102199001011234"
+    masked = mask_text(text)
+    assert "13912345678" not in masked and "84567890" not in masked and "199001011234" not in masked
+    assert "139****5678" in masked and "320102********1234" in masked
+
+
+def _tracker(slot: str, text: str, entities=()) -> Tracker:
+    return Tracker("resident", {"requested_slot": slot}, {"text": text, "entities": list(entities),
+                   "intent": {"name": "inform"}}, [], False, None, {"name": "complaint_form"}, "action_listen")
+
+
+def test_complaint_phone_is_masked_for_the_confirmation():
+    dispatcher = CollectingDispatcher()
+    events = ValidateComplaintForm().validate_complaint_phone(
+        "13912345678", dispatcher, _tracker("complaint_phone", "13912345678"), {})
+    assert events == {"complaint_phone": "13912345678", "complaint_phone_masked": "139****5678"}
+
+
+def test_an_invalid_phone_is_asked_again():
+    dispatcher = CollectingDispatcher()
+    events = ValidateComplaintForm().validate_complaint_phone(
+        "123", dispatcher, _tracker("complaint_phone", "123"), {})
+    assert events["complaint_phone"] is None
+    assert dispatcher.messages[0]["response"] == "utter_invalid_phone"
+
+
+def test_an_ambiguous_hospital_is_asked_about():
+    dispatcher = CollectingDispatcher()
+    entity = {"entity": "hospital", "value": "口腔医院", "ambiguous": True,
+              "candidates": ["南京市口腔医院", "江苏省口腔医院"]}
+    events = ValidateComplaintForm().validate_complaint_hospital(
+        "口腔医院", dispatcher, _tracker("complaint_hospital", "口腔医院", [entity]), {})
+    assert events == {"complaint_hospital": None}
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["南京市口腔医院", "江苏省口腔医院"]
