@@ -55,7 +55,7 @@ RASA := $(RASA_VENV)/bin/rasa
 # they are noise here, everything else pip says is kept.
 PIP_NOISE := grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory" >&2 || true
 
-.PHONY: help setup test validate test-app test-bot run store gazetteer lock lock-rasa lock-app clean distclean model nlu-report test-nlu test-dialogue
+.PHONY: help setup test validate test-app test-bot run store gazetteer lock lock-rasa lock-app clean distclean model nlu-report test-nlu test-dialogue bench-nlu
 
 help:
 	@sed -n '2,13s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -63,30 +63,37 @@ help:
 setup: $(RASA_STAMP) $(APP_STAMP)
 
 # --- virtual environments ---------------------------------------------------------------
-# A venv is rebuilt from scratch whenever one of its inputs changes, so it always holds exactly
-# what its lock file lists (checked against `pip freeze` before the stamp is written).
-#
+# A venv is rebuilt from scratch whenever a lock, an .in file or the Python version changes, so it
+# holds exactly what its lock lists (checked against `pip freeze` before the stamp is written).
+# A change to pyproject.toml alone only reinstalls our project into .venv (same check; a full
+# rebuild if that is not enough).
+
+# $(call venv-matches-lock,VENV,LOCK-FILE): diff of the lock against pip freeze; false if they differ.
+define venv-matches-lock
+diff -u <(grep -v '^\s*\(#\|$$\)' $(2) | sort -f) \
+        <($(1)/bin/python -m pip freeze --all --exclude-editable | sort -f) >&2
+endef
+
 # $(call build-venv,VENV,IN-FILE,LOCK-FILE)
 define build-venv
 py="$(BASE_PYTHON)"
 [ -n "$$py" ] || { echo "python3.10 ($(PY_VERSION)) not found: neither pyenv nor PATH has it" >&2; exit 1; }
 echo "== building $(1) with $$py ($$($$py -V))"
-start=$$SECONDS
 rm -rf $(1)
 "$$py" -m venv $(1)
 $(1)/bin/python -m pip install $(PIP_FLAGS) -r $(REQ)/bootstrap.lock 2> >($(PIP_NOISE))
 $(1)/bin/python -m pip install $(PIP_FLAGS) --build-constraint $(REQ)/bootstrap.lock \
     -r $(2) -c $(3) 2> >($(PIP_NOISE))
 $(1)/bin/python -m pip check
-if ! diff -u <(grep -v '^\s*\(#\|$$\)' $(3) | sort -f) \
-             <($(1)/bin/python -m pip freeze --all --exclude-editable | sort -f) >&2; then
+if ! $(call venv-matches-lock,$(1),$(3)); then
     echo "$(1) differs from $(3) (lines +: installed but not locked): run 'make lock' or fix $(2)" >&2
     exit 1
 fi
 endef
 
 $(RASA_STAMP): $(REQ)/bootstrap.lock $(REQ)/rasa.in $(REQ)/rasa.lock .python-version
-	@$(call build-venv,$(RASA_VENV),$(REQ)/rasa.in,$(REQ)/rasa.lock)
+	@start=$$SECONDS
+	$(call build-venv,$(RASA_VENV),$(REQ)/rasa.in,$(REQ)/rasa.lock)
 	# Our NLU components: bot/ is linked (not installed) into $(RASA_VENV)/src, put on sys.path by a
 	# .pth file. Only bot/: the rest of the repository (knowledge/ needs SQLAlchemy 2) stays out.
 	mkdir -p $(RASA_VENV)/src
@@ -106,7 +113,15 @@ $(RASA_STAMP): $(REQ)/bootstrap.lock $(REQ)/rasa.in $(REQ)/rasa.lock .python-ver
 	echo "== $(RASA_VENV) ready in $$((SECONDS - start)) s"
 
 $(APP_STAMP): $(REQ)/bootstrap.lock $(REQ)/app.in $(REQ)/app.lock pyproject.toml .python-version
-	@$(call build-venv,$(APP_VENV),$(REQ)/app.in,$(REQ)/app.lock)
+	@start=$$SECONDS
+	if [ "$?" = pyproject.toml ] && [ -x $(APP_VENV)/bin/python ] \
+	   && $(APP_VENV)/bin/python -m pip install $(PIP_FLAGS) --build-constraint $(REQ)/bootstrap.lock \
+	          -r $(REQ)/app.in -c $(REQ)/app.lock 2> >($(PIP_NOISE)) \
+	   && $(APP_VENV)/bin/python -m pip check && $(call venv-matches-lock,$(APP_VENV),$(REQ)/app.lock); then
+	    echo "== $(APP_VENV): project reinstalled (only pyproject.toml changed)"
+	else
+	    $(call build-venv,$(APP_VENV),$(REQ)/app.in,$(REQ)/app.lock)
+	fi
 	touch $@
 	echo "== $(APP_VENV) ready in $$((SECONDS - start)) s"
 
@@ -190,6 +205,15 @@ $(NLU_REPORT)/intent_report.json: $(MODEL) $(wildcard tests/nlu/*.yml)
 	    --no-plot > var/nlu-test.log 2>&1 || { tail -n 40 var/nlu-test.log >&2; exit 1; }
 	$(RASA_VENV)/bin/python -c 'import json; r = json.load(open("$@")); \
 	    print("held-out intent macro-F1 %.4f, accuracy %.4f" % (r["macro avg"]["f1-score"], r["accuracy"]))'
+
+# NLU benchmark: this config vs plain Rasa zh vs TF-IDF+SVM, on the hotline held-out set and on
+# SMP2017 (bench/README.md). The withheld SMP2017 test split is scored with SMP_TEST=its folder.
+SMP_TRAIN ?= ../shared/benchmarks/smp2017/train
+SMP_TEST ?= ../shared/benchmarks/smp2017/develop
+BENCH_ARGS ?=
+
+bench-nlu: setup gazetteer
+	$(RASA_VENV)/bin/python bench/nlu.py --smp-train $(SMP_TRAIN) --smp-test $(SMP_TEST) $(BENCH_ARGS)
 
 # --- running ----------------------------------------------------------------------------
 # `run` grows with later issues: add prerequisites (e.g. a trained model under models/) and

@@ -116,7 +116,8 @@ class Dataset:
 
 def _rel(path: Path) -> str:
     """A path as shown to people: relative to the repository root (where `make` runs)."""
-    return os.path.relpath(Path(path).resolve(), REPO)
+    rel = os.path.relpath(Path(path).resolve(), REPO)
+    return str(Path(path).resolve()) if rel.startswith(os.pardir + os.sep + os.pardir) else rel
 
 
 def _nlu_files(path: Path) -> List[Path]:
@@ -455,7 +456,8 @@ def print_table(ds: Dataset, results: Dict[str, dict], labels: Dict[str, str]) -
         ahead = all(ok["project"]["macro_f1"] > ok[k]["macro_f1"] for k in peers)
         print(f"   project {'AHEAD of' if ahead else 'NOT ahead of'} {' and '.join(peers)} on macro-F1")
     if ds.name == "smp":
-        print(f"   (best published F1 on the SMP2017 test split: {PUBLISHED_SMP_F1}; the shared develop split is not that split)")
+        split = "scored here" if "develop" not in Path(ds.test_desc).name else "not the develop split scored here"
+        print(f"   (best published F1 on the SMP2017 test split ({split}): {PUBLISHED_SMP_F1})")
 
 
 def system_label(key: str, args, plain_epochs: Optional[int], project_epochs: Optional[int]) -> str:
@@ -546,8 +548,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if "plain" in args.systems:
         if plain_epochs is None:
             print(f"note: plain trains DIET with Rasa's default {DIET_DEFAULT_EPOCHS} epochs on {os.cpu_count()} CPU(s):"
-                  f" on 2 cores that is about 1 h on SMP2017 (see bench/README.md); --quick caps it at {QUICK_EPOCHS}"
-                  " (then marked NOT default)", flush=True)
+                  f" measured 11-25 s per epoch on 2 shared cores, i.e. about 1-2 h per data set (bench/README.md);"
+                  f" --quick caps it at {QUICK_EPOCHS} (then marked NOT default)", flush=True)
         else:
             print(f"note: plain DIET capped at {plain_epochs} epochs: NOT Rasa's default settings"
                   f" ({DIET_DEFAULT_EPOCHS} epochs)", flush=True)
