@@ -132,3 +132,26 @@ def test_danger_phrases_are_crises_whatever_the_classifier_says(text):
 def test_idioms_and_statistics_are_not_crises(text, intent):
     guard = CrisisGuard(CrisisGuard.get_default_config())
     assert _classified(guard, text, "crisis", [("crisis", 0.7), (intent, 0.2)]) == intent
+
+
+
+def test_the_ensemble_averages_diet_with_the_regression(monkeypatch):
+    """DIET says thanks 0.6, the regression greet 0.9: the mean says greet 0.65."""
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+
+    from bot.components import IntentEnsemble
+
+    def regression(self, messages):
+        for m in messages:
+            m.set(INTENT_RANKING_KEY, [{"name": "greet", "confidence": 0.9}, {"name": "thanks", "confidence": 0.1}])
+        return messages
+
+    monkeypatch.setattr(LogisticRegressionClassifier, "process", regression)
+    ensemble = IntentEnsemble.__new__(IntentEnsemble)  # no model storage needed for process()
+    ensemble.config = {**IntentEnsemble.get_default_config(), "diet_weight": 0.5}
+    message = Message(data={TEXT: "你好", INTENT_RANKING_KEY: [{"name": "thanks", "confidence": 0.6},
+                                                             {"name": "greet", "confidence": 0.4}]})
+    ensemble.process([message])
+    assert message.get(INTENT)["name"] == "greet"
+    assert [(r["name"], round(r["confidence"], 2)) for r in message.get(INTENT_RANKING_KEY)] == [
+        ("greet", 0.65), ("thanks", 0.35)]
