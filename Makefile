@@ -1,12 +1,16 @@
 # Toolchain of the Nanjing 12320 hotline assistant.
 #
 #   make setup      build .venv-rasa (Rasa server, bot/) and .venv (our package + tests) from the locks
-#   make test       validate + test-app + test-bot (what CI runs)
+#   make test       validate + test-app + test-bot + test-dialogue (what CI runs; trains the model once)
 #   make validate   rasa data validate (fails on errors and warnings)
 #   make test-app   pytest in .venv, all of tests/ but tests/bot     (PYTEST_ARGS=...)
 #   make test-bot   pytest in .venv-rasa, tests/bot                  (PYTEST_ARGS=...)
 #   make run        setup, build the knowledge store var/hotline.db from SEEDS, say what runs so far
 #   make gazetteer  var/gazetteer.json (names for the NLU components) from the store
+#   make model      models/current.tar.gz, trained when missing or stale
+#   make test-dialogue  rasa test core on tests/test_stories.yml (every form path)
+#   make test-nlu   rasa test nlu on tests/nlu and the NLU thresholds (not yet in make test)
+#   make bench-nlu  this config vs plain Rasa vs TF-IDF+SVM, held-out and SMP2017
 #   make lock       re-resolve requirements/*.in and rewrite requirements/*.lock
 #   make clean      remove generated files (var/, models/, caches); distclean: also the venvs
 #
@@ -58,7 +62,7 @@ PIP_NOISE := grep -v "^WARNING: Location '.*' is ignored: it is neither a file n
 .PHONY: help setup test validate test-app test-bot run store gazetteer lock lock-rasa lock-app clean distclean model nlu-report test-nlu test-dialogue bench-nlu
 
 help:
-	@sed -n '2,13s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '2,17s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 setup: $(RASA_STAMP) $(APP_STAMP)
 
@@ -152,7 +156,7 @@ lock-rasa lock-app: lock-%:
 # --- checks -----------------------------------------------------------------------------
 # `make test` = validate + test-app + test-bot; each can be run alone (PYTEST_ARGS goes to both
 # pytest runs, so narrow a run with test-app or test-bot, e.g. make test-app PYTEST_ARGS='-k store').
-test: validate test-app test-bot
+test: validate test-app test-bot test-dialogue
 
 validate: setup
 	@echo "== $(RASA) data validate --quiet --fail-on-warnings"
