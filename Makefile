@@ -35,6 +35,10 @@ RASA_STAMP := $(RASA_VENV)/.installed
 APP_STAMP := $(APP_VENV)/.installed
 STORE := var/hotline.db
 GAZETTEER := var/gazetteer.json
+# The trained model and what it is trained from (defined here: rules below name them as prerequisites).
+MODEL := models/current.tar.gz
+NLU_REPORT := var/nlu-report
+TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard bot/*.py)
 # Tests that import Rasa: run by .venv-rasa's pytest, left out of .venv's run.
 RASA_TESTS := tests/bot
 
@@ -183,9 +187,6 @@ test-dialogue: $(MODEL)
 
 # --- the model ----------------------------------------------------------------------------
 # Trained once, and again only when its inputs change (config, domain, data, our components, names).
-MODEL := models/current.tar.gz
-NLU_REPORT := var/nlu-report
-TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard bot/*.py)
 
 model: $(MODEL)
 $(MODEL): $(TRAINING_FILES) $(GAZETTEER) $(RASA_STAMP)
