@@ -206,26 +206,26 @@ class IntentEnsemble(LogisticRegressionClassifier):
         return {**LogisticRegressionClassifier.get_default_config(), "max_iter": 1000,
                 "diet_weight": 0.5, "ranking_length": 10}
 
+    def regression(self, messages: List[Message]) -> List[Dict[Text, float]]:
+        """The regression's whole distribution for each message."""
+        probabilities = self.clf.predict_proba(self._create_X(messages))
+        return [dict(zip(self.clf.classes_, map(float, row))) for row in probabilities]
+
     def process(self, messages: List[Message]) -> List[Message]:
-        diet = [{r[INTENT_NAME_KEY]: r["confidence"] for r in (m.get(INTENT_RANKING_KEY) or [])}
-                for m in messages]
-        ranking_length = self.config["ranking_length"]
-        self.config["ranking_length"] = 0  # the whole distribution from the regression too
-        try:
-            super().process(messages)
-        finally:
-            self.config["ranking_length"] = ranking_length
         weight = float(self.config["diet_weight"])
-        for message, first in zip(messages, diet):
-            second = {r[INTENT_NAME_KEY]: r["confidence"] for r in message.get(INTENT_RANKING_KEY) or []}
+        length = self.config["ranking_length"]
+        for message, second in zip(messages, self.regression(messages)):
+            first = {r[INTENT_NAME_KEY]: r["confidence"] for r in (message.get(INTENT_RANKING_KEY) or [])}
             if not first:
-                continue
-            mixed = {name: weight * first.get(name, 0.0) + (1 - weight) * second.get(name, 0.0)
+                first, weight_here = second, 0.0  # no DIET ranking: the regression alone
+            else:
+                weight_here = weight
+            mixed = {name: weight_here * first.get(name, 0.0) + (1 - weight_here) * second.get(name, 0.0)
                      for name in set(first) | set(second)}
-            ranking = [{INTENT_NAME_KEY: n, "confidence": float(c)}
+            ranking = [{INTENT_NAME_KEY: n, "confidence": c}
                        for n, c in sorted(mixed.items(), key=lambda kv: -kv[1])]
-            if ranking_length > 0:
-                ranking = ranking[:ranking_length]
+            if length > 0:
+                ranking = ranking[:length]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
