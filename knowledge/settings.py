@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Mapping
 
@@ -13,13 +15,35 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     database_url: str
     var_dir: Path
+    # The running system (web/, `make run`): where the app listens, where it reaches the Rasa server.
+    # Keyword-only with defaults, so that constructing Settings by hand (tests) can leave them out.
+    app_host: str = field(default="127.0.0.1", kw_only=True)
+    app_port: int = field(default=8080, kw_only=True)
+    rasa_url: str = field(default="http://127.0.0.1:5005", kw_only=True)
+    # HOTLINE_SECRET_KEY when set; otherwise `secret_key` reads (or creates) <var_dir>/secret.key.
+    secret_key_env: bytes | None = field(default=None, kw_only=True, repr=False)
+
+    @cached_property
+    def secret_key(self) -> bytes:
+        """The key of the call log's pseudonyms (HMAC-SHA256 of sender ids).
+
+        Read on first use, not in from_env: most commands never need it, and creating a key file
+        is a side effect only the call log and reports should have.
+        """
+        if self.secret_key_env is not None:
+            return self.secret_key_env
+        return load_or_create_key(self.var_dir / "secret.key")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
         var_dir = Path(env.get("HOTLINE_VAR_DIR", PROJECT_ROOT / "var"))
         url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'hotline.db'}"
-        return cls(database_url=normalise_url(url), var_dir=var_dir)
+        return cls(database_url=normalise_url(url), var_dir=var_dir,
+                   app_host=env.get("HOTLINE_APP_HOST") or "127.0.0.1",
+                   app_port=int(env.get("HOTLINE_APP_PORT") or 8080),
+                   rasa_url=(env.get("HOTLINE_RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+                   secret_key_env=_key_from_env(env.get("HOTLINE_SECRET_KEY")))
 
 
 def normalise_url(url: str) -> str:
@@ -28,3 +52,43 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+MIN_KEY_BYTES = 16  # shorter keys make pseudonyms of guessable ids (phone-like sender ids) brute-forceable
+
+
+def _key_from_env(value: str | None) -> bytes | None:
+    if not value:
+        return None
+    key = value.encode("utf-8")
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"HOTLINE_SECRET_KEY is {len(key)} bytes: use at least {MIN_KEY_BYTES}")
+    return key
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The key in `path`; 32 random bytes written there (mode 0600) when there is none yet.
+
+    Several processes may start at once (app, action server, `hotline report`): the key is written
+    to a temporary file and linked into place, so exactly one key wins and no reader sees half of it.
+    """
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret.key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(os.urandom(32))
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process created it first: use theirs
+        finally:
+            os.unlink(tmp)
+        key = path.read_bytes()
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"{path}: {len(key)} bytes, not a key (delete it to have a new one made)")
+    return key

@@ -1,0 +1,45 @@
+"""Masking personal numbers before they reach anything a person other than the ticket's handler reads.
+
+The one place that decides what a masked number looks like: 139****5678 (mobile), 025****7890
+(landline with area code), ****7890 (local number), 320102********1234 (ID card). The call log,
+reports and the action server's confirmations all use it. Numbers are recognised as residents type
+them: with spaces or dashes between groups (139 1234 5678, 139-1234-5678), with the +86 / 86 prefix
+(kept, it says nothing about the person), and in full-width digits (１３９…), which are read as digits.
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["mask_phone", "mask_text"]
+
+# Full-width digits and separators (a Chinese IME's default) read as their ASCII forms.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－　", "0123456789+- ")
+_SEP = r"[ \-]?"  # one space or dash between digit groups, as people group numbers
+_ID_CARD = re.compile(rf"(?<![0-9Xx])(\d{{6}}){_SEP}\d{{4}}{_SEP}\d{{4}}{_SEP}(\d{{3}}[0-9Xx])(?![0-9Xx])")
+_MOBILE = re.compile(rf"(?<![0-9+])((?:\+?86{_SEP})?1[3-9]\d){_SEP}\d{{4}}{_SEP}(\d{{4}})(?!\d)")
+# Area codes: 010 and 02X have three digits, the others four (0516, 0371).
+_LANDLINE = re.compile(rf"(?<!\d)((?:\+?86{_SEP})?0(?:[12]\d|[3-9]\d\d)){_SEP}\d{{3,4}}{_SEP}(\d{{4}})(?!\d)")
+# A Nanjing local number without its area code: 8 digits from 2-9 (8456 7890). Not after a letter or
+# dash, so that a ticket number (TS-20261122-0001) is left as it is.
+_LOCAL = re.compile(r"(?<![0-9A-Za-z\-])[2-9]\d{3}[ \-]?(\d{4})(?![0-9\-])")
+
+
+def mask_phone(phone: str) -> str:
+    """13912345678 → 139****5678; 02584567890 → 025****7890; anything else is left as it is."""
+    if re.fullmatch(r"1[3-9]\d{9}", phone):
+        return phone[:3] + "****" + phone[-4:]
+    if re.fullmatch(r"0\d{9,11}", phone):
+        return phone[:3 if phone[1] in "12" else 4] + "****" + phone[-4:]
+    if re.fullmatch(r"\d{7,8}", phone):
+        return "****" + phone[-4:]
+    return phone
+
+
+def mask_text(text: str) -> str:
+    """Every mobile, landline and ID-card number in a text masked."""
+    text = text.translate(_FULL_WIDTH)
+    text = _ID_CARD.sub(lambda m: m.group(1) + "********" + m.group(2), text)
+    text = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    text = _LANDLINE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    return _LOCAL.sub(lambda m: "****" + m.group(1), text)
+
