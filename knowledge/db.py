@@ -8,6 +8,8 @@ from sqlalchemy.engine import make_url
 
 from .models import Base
 
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
 
 def make_engine(url: str, *, create: bool = True) -> Engine:
     parsed = make_url(url)
@@ -22,8 +24,13 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # Foreign keys are off by default in SQLite; WAL lets readers work while ingest writes.
+    # Several processes write the store file: Rasa's event broker (its own SQLAlchemy 1.4 engine),
+    # the app's call-log consumer, ingest. A writer waits up to SQLITE_BUSY_TIMEOUT_MS for the
+    # write lock instead of failing with "database is locked" (set first: switching the journal
+    # mode may itself wait). WAL (persistent in the file, so Rasa's connections use it too) lets
+    # readers work while another process writes. Foreign keys are off by default in SQLite.
     cur = dbapi_connection.cursor()
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.close()

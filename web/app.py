@@ -1,0 +1,70 @@
+"""The application factory and its entry point (``hotline-app``, ``python -m web``).
+
+Everything with a lifetime is opened and closed by a cleanup context, in this order (and closed in
+the reverse order): the store's engine, the HTTP client session, the call-log consumer.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from typing import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from knowledge.db import make_engine
+from knowledge.settings import Settings
+
+from .consumer import CallLogConsumer
+from .keys import CALL_LOG, ENGINE, HTTP, SETTINGS
+from .routes import routes
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application()
+    app[SETTINGS] = settings
+    app.add_routes(routes)
+    app.cleanup_ctx.append(store_engine)
+    app.cleanup_ctx.append(http_client)
+    app.cleanup_ctx.append(call_log_consumer)
+    return app
+
+
+async def store_engine(app: web.Application) -> AsyncIterator[None]:
+    # create=True: tables the store's code knows and the file lacks (a store built before the call
+    # log existed) are created; nothing existing is changed.
+    engine = make_engine(app[SETTINGS].database_url)
+    app[ENGINE] = engine
+    yield
+    engine.dispose()
+
+
+async def http_client(app: web.Application) -> AsyncIterator[None]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        app[HTTP] = session
+        yield
+
+
+async def call_log_consumer(app: web.Application) -> AsyncIterator[None]:
+    consumer = CallLogConsumer(app[ENGINE], app[SETTINGS])
+    app[CALL_LOG] = consumer
+    consumer.start()
+    yield
+    await consumer.stop()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)-7s %(name)s - %(message)s")
+    settings = Settings.from_env()
+    log.info("store %s, Rasa server %s", _safe_url(settings.database_url), settings.rasa_url)
+    web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port,
+                print=lambda line: log.info("%s", line.strip()))
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,20 @@
+"""Typed application keys: what the app's cleanup contexts put into ``web.Application``.
+
+Handlers read them as ``request.app[ENGINE]`` (and get the right type back from a type checker).
+"""
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import Engine
+
+from knowledge.settings import Settings
+
+from .consumer import CallLogConsumer
+
+SETTINGS = web.AppKey("settings", Settings)
+# The knowledge store (SQLAlchemy 2, synchronous): use it from handlers through asyncio.to_thread.
+ENGINE = web.AppKey("engine", Engine)
+# Outgoing HTTP (the Rasa server; later the WeChat API), one connection pool for the app's life.
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+CALL_LOG = web.AppKey("call_log", CallLogConsumer)

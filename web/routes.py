@@ -1,0 +1,53 @@
+"""Every route of the app. Handlers find what they need under the keys of ``keys.py``."""
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import Engine, func, select
+
+from knowledge.models import Bulletin
+
+from .keys import CALL_LOG, ENGINE, HTTP, SETTINGS
+
+routes = web.RouteTableDef()
+
+RASA_PROBE_TIMEOUT = 2.0  # seconds
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    """{"status": "ok", "store": <bulletins>, "rasa": <reachable>, "call_log": {...}}.
+
+    200 when the store answers, 503 when it does not. The Rasa server being down is reported, not
+    a failure of this app (it is started and restarted on its own).
+    """
+    app = request.app
+    store_count, rasa = await asyncio.gather(
+        _count_bulletins(app[ENGINE]), _reachable(app[HTTP], app[SETTINGS].rasa_url),
+    )
+    body = {"rasa": rasa, "call_log": app[CALL_LOG].state}
+    if isinstance(store_count, Exception):
+        body = {"status": "error", "store": f"{type(store_count).__name__}: {store_count}", **body}
+        return web.json_response(body, status=503)
+    return web.json_response({"status": "ok", "store": store_count, **body})
+
+
+async def _count_bulletins(engine: Engine) -> int | Exception:
+    def count() -> int:
+        with engine.connect() as conn:
+            return conn.scalar(select(func.count()).select_from(Bulletin))
+
+    try:
+        return await asyncio.to_thread(count)
+    except Exception as exc:  # noqa: BLE001 - any failure means: the store does not answer
+        return exc
+
+
+async def _reachable(http: aiohttp.ClientSession, url: str) -> bool:
+    try:
+        async with http.get(url + "/", timeout=aiohttp.ClientTimeout(total=RASA_PROBE_TIMEOUT)) as resp:
+            return resp.status == 200
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return False

@@ -1,0 +1,133 @@
+"""``make run``: the action server, the Rasa server and the app, until Ctrl-C or SIGTERM.
+
+    .venv/bin/python -m web.supervise [--actions-port 5055] [--rasa-port 5005] [--app-port 8080]
+
+Starts the three (web/stack.py), waits until each answers, says where to talk to the assistant and
+where the logs are, then watches them: when one exits, or on SIGINT / SIGTERM (``make stop`` sends
+it to the pid in <var>/run.pid), all three are stopped and the supervisor exits.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from knowledge.settings import PROJECT_ROOT, Settings
+
+from .stack import Stack, StartupError
+
+START_TIMEOUT = float(os.environ.get("HOTLINE_START_TIMEOUT", 300))
+
+
+class Stop(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings.from_env()
+    parser = argparse.ArgumentParser(prog="python -m web.supervise", description=__doc__.splitlines()[0])
+    parser.add_argument("--actions-port", type=int, default=5055)
+    parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.add_argument("--app-port", type=int, default=settings.app_port)
+    args = parser.parse_args(argv)
+
+    pid_file = settings.var_dir / "run.pid"
+    if (other := _running_pid(pid_file)) is not None:
+        print(f"already running (pid {other}, {pid_file}): make stop ends it", file=sys.stderr)
+        return 1
+    stack = Stack(settings, actions_port=args.actions_port, rasa_port=args.rasa_port, app_port=args.app_port)
+
+    def stop(signum, _frame):
+        raise Stop(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    pid_file.write_text(f"{os.getpid()}\n")
+    code = 0
+    try:
+        store = _store_identity(settings)
+        stack.start()
+        logs = sorted({_show(s.log_path.parent) for s in stack.services})
+        print(f"== starting: action server :{args.actions_port}, Rasa server :{args.rasa_port} "
+              f"(loads the model: about a minute), app :{args.app_port}; logs in {', '.join(logs)}",
+              flush=True)
+        stack.wait_ready(START_TIMEOUT, report=lambda s, took: print(
+            f"   {s.name} ready after {took:.0f} s ({s.ready_url}, log {_show(s.log_path)})", flush=True))
+        print(_banner(stack), flush=True)
+        code = _watch(stack, settings, store)
+    except StartupError as exc:
+        print(f"== could not start: {exc}", file=sys.stderr, flush=True)
+        code = 1
+    except Stop as why:
+        print(f"\n== {why}: stopping", flush=True)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not interrupt the stop
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+        pid_file.unlink(missing_ok=True)
+        print("== stopped: action server, Rasa server, app", flush=True)
+    return code
+
+
+def _watch(stack: Stack, settings: Settings, store: tuple[int, int] | None) -> int:
+    """Until a process exits or the store file is replaced (exit code 1); a signal raises Stop."""
+    while (gone := stack.check_running()) is None:
+        if _store_identity(settings) != store:
+            # The processes would no longer agree on which file is the store (pooled connections
+            # keep the old one open, new connections open the new one): nothing they do is right.
+            print(f"== the store {make_url(settings.database_url).database} was deleted or replaced "
+                  "while running (make store, model or test in another terminal rebuild it): "
+                  "stopping; run make run again", file=sys.stderr, flush=True)
+            return 1
+        time.sleep(1)
+    print(f"== {gone.name} exited with code {gone.exited()} (log {_show(gone.log_path)}):\n"
+          f"{gone.log_tail(15)}", file=sys.stderr, flush=True)
+    return 1
+
+
+def _banner(stack: Stack) -> str:
+    return f"""
+== the assistant is running. Talk to it (REST channel of the Rasa server):
+   curl -s {stack.rasa_url.replace('http://127.0.0.1', 'localhost')}/webhooks/rest/webhook -d '{{"sender":"me","message":"你好"}}'
+   health: curl -s {stack.app_url.replace('http://127.0.0.1', 'localhost')}/healthz
+   Ctrl-C here (or make stop) stops all three."""
+
+
+def _store_identity(settings: Settings) -> tuple[int, int] | None:
+    """(device, inode) of an SQLite store file, to notice it being replaced; None otherwise."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    try:
+        st = os.stat(url.database)
+    except FileNotFoundError:
+        return (0, 0)
+    return st.st_dev, st.st_ino
+
+
+def _running_pid(pid_file: Path) -> int | None:
+    """The pid of a supervisor still running, from its pid file (not a stale file's reused pid)."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if b"web.supervise" in cmdline else None
+
+
+def _show(path: Path) -> str:
+    try:
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
