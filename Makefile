@@ -1,11 +1,11 @@
 # Toolchain of the Nanjing 12320 hotline assistant.
 #
-#   make setup      build .venv-rasa (Rasa server, bot/) and .venv (our package + tests) from the locks
+#   make setup      system-deps (a CJK font), then .venv-rasa (Rasa, bot/) and .venv (our package + tests) from the locks
 #   make test       validate + test-app + test-bot + test-dialogue (what CI runs; trains the model once)
 #   make validate   rasa data validate (fails on errors and warnings)
 #   make test-app   pytest in .venv, all of tests/ but tests/bot     (PYTEST_ARGS=...)
 #   make test-bot   pytest in .venv-rasa, tests/bot                  (PYTEST_ARGS=...)
-#   make run        setup, build the knowledge store var/hotline.db from SEEDS, say what runs so far
+#   make run        store + model, then action server :5055, Rasa :5005, app :8080 until Ctrl-C / make stop
 #   make gazetteer  var/gazetteer.json (names for the NLU components) from the store
 #   make model      models/current.tar.gz, trained when missing or stale
 #   make test-dialogue  rasa test core on tests/test_stories.yml (every form path)
@@ -34,6 +34,8 @@ APP_VENV := .venv
 RASA_STAMP := $(RASA_VENV)/.installed
 APP_STAMP := $(APP_VENV)/.installed
 STORE := var/hotline.db
+# When the store last took in the seeds: the store file itself changes with every ticket and turn.
+STORE_STAMP := var/store.stamp
 GAZETTEER := var/gazetteer.json
 # The trained model and what it is trained from (defined here: rules below name them as prerequisites).
 MODEL := models/current.tar.gz
@@ -63,12 +65,27 @@ RASA := $(RASA_VENV)/bin/rasa
 # they are noise here, everything else pip says is kept.
 PIP_NOISE := grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory" >&2 || true
 
-.PHONY: help setup test validate test-app test-bot run store gazetteer lock lock-rasa lock-app clean distclean model nlu-report test-nlu test-dialogue bench-nlu
+.PHONY: help setup system-deps test validate test-app test-bot run store gazetteer lock lock-rasa lock-app clean distclean model nlu-report test-nlu test-dialogue bench-nlu
 
 help:
 	@sed -n '2,17s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
-setup: $(RASA_STAMP) $(APP_STAMP)
+setup: system-deps $(RASA_STAMP) $(APP_STAMP)
+
+# --- system packages --------------------------------------------------------------------
+# `hotline report --format png` draws Chinese labels: matplotlib needs a CJK font file (the machine
+# has only DejaVu). Installed from Debian's packages when missing (we run as root; CI runs `make
+# setup`); knowledge/report.py loads it by path and refuses to draw without it.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
+system-deps:
+	@[ -f $(CJK_FONT) ] && exit 0
+	echo "== apt-get install fonts-wqy-microhei ($(CJK_FONT) is missing)"
+	apt="$$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get -y -qq"
+	# Without package lists (a fresh machine) the first install fails: update them, then try again.
+	$$apt install --no-install-recommends fonts-wqy-microhei >/dev/null 2>&1 \
+	    || { $$apt update && $$apt install --no-install-recommends fonts-wqy-microhei >/dev/null; }
+	[ -f $(CJK_FONT) ] || { echo "fonts-wqy-microhei did not install $(CJK_FONT)" >&2; exit 1; }
 
 # --- virtual environments ---------------------------------------------------------------
 # A venv is rebuilt from scratch whenever a lock, an .in file or the Python version changes, so it
@@ -166,9 +183,10 @@ validate: setup
 	@echo "== $(RASA) data validate --quiet --fail-on-warnings"
 	$(RASA) data validate --quiet --fail-on-warnings
 
-# Seeds for tests/conftest.py (it defaults to ../shared/seeds too).
+# Seeds for tests/conftest.py (it defaults to ../shared/seeds too). The model: tests/e2e runs the
+# real Rasa server with it (trained once per `make test`, before test-dialogue needs it too).
 test-app: export HOTLINE_SEEDS := $(abspath $(SEEDS))
-test-app: setup
+test-app: setup $(MODEL)
 	@echo "== $(APP_VENV)/bin/python -m pytest --ignore=$(RASA_TESTS) --ignore=tests/nlu_eval $(PYTEST_ARGS)"
 	$(APP_VENV)/bin/python -m pytest --ignore=$(RASA_TESTS) --ignore=tests/nlu_eval $(PYTEST_ARGS)
 
@@ -221,34 +239,51 @@ bench-nlu: setup gazetteer
 	$(RASA_VENV)/bin/python bench/nlu.py --smp-train $(SMP_TRAIN) --smp-test $(SMP_TEST) $(BENCH_ARGS)
 
 # --- running ----------------------------------------------------------------------------
-# `run` grows with later issues: add prerequisites (e.g. a trained model under models/) and
-# the servers here, for instance
-#   run: setup store models
-#   	.venv/bin/python -m rasa_sdk --actions actions --port 5055 &   (action server, .venv)
-#   	.venv-rasa/bin/rasa run --port 5005 ...                         (Rasa server, .venv-rasa)
-run: setup store
+# The store and the model as they should be, then web/supervise.py runs the action server (:5055),
+# the Rasa server (:5005, REST channel, HTTP API off) and our app (:8080) until Ctrl-C or SIGTERM
+# (make stop), logs in var/log/. All three use this store (Rasa's event broker writes into it).
+.PHONY: stop
+RUN_PID := var/run.pid
+
+run: export DATABASE_URL := sqlite:///$(CURDIR)/$(STORE)
+run: export HOTLINE_VAR_DIR := $(CURDIR)/var
+run: setup $(STORE_STAMP) $(MODEL)
 	@echo "Knowledge store: $(STORE) ($$(du -h $(STORE) | cut -f1)), built from $(words $(SEED_FILES)) seed file(s) in $(SEEDS)."
-	echo "Rasa server and action server: not started yet (added by later issues)."
+	exec $(APP_VENV)/bin/python -m web.supervise
+
+# Stops what `make run` started (from another terminal), through the supervisor's pid file.
+stop:
+	@pid=$$(cat $(RUN_PID) 2>/dev/null) || { echo "not running (no $(RUN_PID))"; exit 0; }
+	# Only our supervisor: a stale file's pid may belong to another process by now.
+	if ! grep -qa 'web.supervise' /proc/$$pid/cmdline 2>/dev/null || ! kill -TERM "$$pid" 2>/dev/null; then
+	    echo "not running (stale $(RUN_PID))"; rm -f $(RUN_PID); exit 0
+	fi
+	echo "stopping make run (supervisor pid $$pid) ..."
+	for _ in $$(seq 60); do kill -0 "$$pid" 2>/dev/null || { echo "stopped"; exit 0; }; sleep 0.5; done
+	echo "pid $$pid still running after 30 s" >&2; exit 1
 
 SEED_FILES := $(sort $(wildcard $(SEEDS)/*.txt))
 KNOWLEDGE_FILES := $(shell find knowledge -type f \( -name '*.py' -o -name '*.yml' \) -not -path '*/__pycache__/*' 2>/dev/null)
 
-store: $(STORE)
+store: $(STORE_STAMP)
 gazetteer: $(GAZETTEER)
 
-# Rebuilt from scratch when a seed file, the knowledge code or the app venv is newer than it.
-$(STORE): $(SEED_FILES) $(KNOWLEDGE_FILES) $(APP_STAMP)
+# Ingested in place when a seed file, the knowledge code or the app venv changes: ingest is
+# idempotent and replaces a bulletin's facts by source, and the same database holds the tickets,
+# the call log and Rasa's broker events, which must survive it (never rm the store).
+$(STORE_STAMP): $(SEED_FILES) $(KNOWLEDGE_FILES) $(APP_STAMP)
 	@[ -n "$(SEED_FILES)" ] || { echo "no seed files (*.txt) in SEEDS=$(SEEDS)" >&2; exit 1; }
 	mkdir -p $(@D)
-	rm -f $@
-	echo "== hotline ingest $(SEED_FILES) -> $@"
-	$(APP_VENV)/bin/hotline --database-url "sqlite:///$(CURDIR)/$@" ingest $(SEED_FILES)
-	[ -f $@ ] || { echo "hotline ingest did not create $@" >&2; exit 1; }
+	echo "== hotline ingest $(SEED_FILES) -> $(STORE)"
+	$(APP_VENV)/bin/hotline --database-url "sqlite:///$(CURDIR)/$(STORE)" ingest --refresh $(SEED_FILES)
+	[ -f $(STORE) ] || { echo "hotline ingest did not create $(STORE)" >&2; exit 1; }
 	touch $@
 
 # Every name of the store, for the NLU components (bot/) and their tests.
-$(GAZETTEER): $(STORE)
-	$(APP_VENV)/bin/hotline --database-url "sqlite:///$(CURDIR)/$(STORE)" gazetteer --out $@
+# Rewritten only when its content changes, so that re-ingesting the same names retrains nothing.
+$(GAZETTEER): $(STORE_STAMP)
+	$(APP_VENV)/bin/hotline --database-url "sqlite:///$(CURDIR)/$(STORE)" gazetteer --out $@.new
+	if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
 # --- cleaning ---------------------------------------------------------------------------
 clean:

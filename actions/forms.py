@@ -1,7 +1,7 @@
 """Form validation: one base class for the assistant's forms, and the booking and complaint forms.
 
 `HotlineFormValidation` is what every form of the assistant validates with. A subclass names its
-form (`form_name`) and writes `validate_<slot>` methods, as rasa-sdk's FormValidationAction wants;
+form (`FORM`) and writes `validate_<slot>` methods, as rasa-sdk's FormValidationAction wants;
 the base class gives them:
 - `text(value)`: the slot's free text, trimmed and capped (a 1 MB message is not a complaint);
 - `hospital(value, dispatcher)`: a hospital named in any way resolved to its canonical name in the
@@ -22,6 +22,7 @@ from rasa_sdk.types import DomainDict
 from knowledge import queries
 
 from .masking import mask_phone
+from .render import ask_which
 from .store import session
 
 MAX_TEXT = 500
@@ -35,10 +36,14 @@ _LANDLINE = re.compile(r"0\d{2,3}\d{7,8}|[2-9]\d{7}")
 class HotlineFormValidation(FormValidationAction):
     """Base of the assistant's form validations (see the module docstring)."""
 
-    def name(self) -> Text:
-        return f"validate_{self.form_name}"
+    FORM: str = ""  # the form's name in domain.yml
 
-    form_name: str = ""
+    def form_name(self) -> Text:
+        # rasa-sdk calls form_name() (a method) while validating: a plain attribute breaks every real run.
+        return self.FORM
+
+    def name(self) -> Text:
+        return f"validate_{self.form_name()}"
 
     @staticmethod
     def text(value: Any) -> Optional[str]:
@@ -61,7 +66,7 @@ class HotlineFormValidation(FormValidationAction):
         entity = next((e for e in reversed(tracker.latest_message.get("entities", []))
                        if e.get("entity") == "hospital"), None)
         if entity and entity.get("ambiguous"):
-            _ask_which(dispatcher, entity["value"], entity.get("candidates", []))
+            ask_which(dispatcher, entity["value"], entity.get("candidates", []))
             return None
         if entity:
             return entity["value"]
@@ -71,20 +76,13 @@ class HotlineFormValidation(FormValidationAction):
             except queries.NotFound:
                 return text[:100]  # not in the bulletins: kept in the resident's words
         if len(found) > 1:
-            _ask_which(dispatcher, text, [h.name for h in found])
+            ask_which(dispatcher, text, [h.name for h in found])
             return None
         return found[0].name
 
 
-def _ask_which(dispatcher: CollectingDispatcher, said: str, candidates: list) -> None:
-    dispatcher.utter_message(
-        text=f"“{said}”有{len(candidates)}家，请问是哪一家？",
-        buttons=[{"title": c, "payload": f'/inform{{"hospital": "{c}"}}'} for c in candidates],
-    )
-
-
 class ValidateBookingForm(HotlineFormValidation):
-    form_name = "booking_form"
+    FORM = "booking_form"
 
     def validate_booking_hospital(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> Dict[Text, Any]:
@@ -94,7 +92,7 @@ class ValidateBookingForm(HotlineFormValidation):
 
 
 class ValidateComplaintForm(HotlineFormValidation):
-    form_name = "complaint_form"
+    FORM = "complaint_form"
 
     def validate_complaint_hospital(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[Text, Any]:

@@ -1,6 +1,7 @@
 """Safety and handoff: crisis support, human agents, and what to do when the assistant is unsure."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -49,14 +50,23 @@ class ActionHumanHandoff(Action):
         return [SlotSet("requested_slot", None)]
 
 
+# Signs domain.md names as urgent (chest pain, breathing, unconsciousness) and their neighbours:
+# 120 is said first, before anything else.
+URGENT = re.compile(r"胸痛|胸口(?:痛|疼|闷)|心口(?:痛|疼)|喘不上气|喘不过气|呼吸困难|不能呼吸|憋气|"
+                    r"昏迷|晕倒|昏倒|叫不醒|意识不清|不省人事|抽搐|大出血|血止不住|中风|口角歪斜|"
+                    r"吞了.{0,6}(?:药|农药)|误服|烧伤|触电|溺水")
+
+
 class ActionMedicalAdvice(Action):
-    """No diagnosis, no dosage: a doctor, the 12320 consultation, 120 when urgent."""
+    """No diagnosis, no dosage: a doctor, the 12320 consultation, 120 first when urgent."""
 
     def name(self) -> Text:
         return "action_medical_advice"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if URGENT.search(tracker.latest_message.get("text") or ""):
+            _say(dispatcher, "medical_urgent")
         _say(dispatcher, "medical")
         return []
 

@@ -17,8 +17,13 @@ from knowledge.settings import Settings
 
 
 @lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@lru_cache(maxsize=1)
 def engine() -> Engine:
-    return make_engine(Settings.from_env().database_url, create=False)
+    return make_engine(settings().database_url, create=False)
 
 
 @contextmanager

@@ -1,10 +1,12 @@
 """`hotline`: the command line of the knowledge store.
 
-    hotline ingest FILE...                 read bulletins into the store (all or nothing)
+    hotline ingest [--refresh] FILE...     read bulletins into the store (all or nothing)
     hotline check [FILE...]                list the findings (of the store, or of files not ingested)
     hotline facts [--format jsonl|csv|text] [--subject S] [--measure M] [--period P]
     hotline hospitals [--format json|text]
     hotline gazetteer [--out FILE]         every name of every subject, for the NLU components
+    hotline report --period 2026-11 | --from D --to D [--format text|json|csv|png] [--out F] [--sender ID]
+    hotline calllog consume [--follow]     move Rasa's broker events into the call log
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import argparse
 import csv
 import json
 import sys
+import time
+from datetime import date
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -34,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings.from_env()
     url = args.database_url or settings.database_url
+    args.settings = settings
     try:
         return args.handler(args, url)
     except BrokenPipeError:  # `hotline facts | head`
@@ -47,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="read bulletins into the store")
     p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--refresh", action="store_true",
+                   help="read files already ingested anew (after a change to the parser or reference data)")
     p.set_defaults(handler=cmd_ingest)
 
     p = sub.add_parser("check", help="list findings of the store, or of the given files")
@@ -68,7 +75,31 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("hospitals", help="every hospital with its aliases")
     p.add_argument("--format", choices=("json", "text"), default="text")
     p.set_defaults(handler=cmd_hospitals)
+
+    p = sub.add_parser("report", help="conversations, messages and work orders of a period, beside the bulletin")
+    p.add_argument("--period", help="a year (2026) or a month (2026-11), Nanjing time")
+    p.add_argument("--from", dest="date_from", type=_date, help="first day (2026-11-01), with --to")
+    p.add_argument("--to", dest="date_to", type=_date, help="last day, included")
+    p.add_argument("--format", choices=("text", "json", "csv", "png"), default="text")
+    p.add_argument("--out", type=Path, help="png: where to write it (default var/report-<period>.png)")
+    p.add_argument("--sender", help="only this resident (the id as the channel received it)")
+    p.set_defaults(handler=cmd_report)
+
+    p = sub.add_parser("calllog", help="the call log")
+    calllog = p.add_subparsers(required=True, metavar="ACTION")
+    c = calllog.add_parser("consume", help="move Rasa's event broker rows into the call log")
+    c.add_argument("--follow", action="store_true", help="keep consuming until interrupted")
+    c.add_argument("--interval", type=float, default=0.5, help="seconds between polls with --follow")
+    c.add_argument("--batch", type=int, default=500)
+    c.set_defaults(handler=cmd_calllog_consume)
     return parser
+
+
+def _date(text: str):
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (2026-11-01)") from None
 
 
 @contextmanager
@@ -107,7 +138,7 @@ def cmd_ingest(args, url: str) -> int:
         print("nothing was ingested: the store is unchanged", file=sys.stderr)
         return 1
     with _engine(url) as engine, Session(engine) as session, session.begin():
-        results = [ingest(session, p, reference) for p in parsed]
+        results = [ingest(session, p, reference, refresh=args.refresh) for p in parsed]
         for p, r in zip(parsed, results):
             b = r.bulletin
             warnings = sum(1 for f in b.findings if f.severity != "info")
@@ -216,6 +247,60 @@ def cmd_gazetteer(args, url: str) -> int:
     tmp.replace(args.out)  # readers never see half a file
     print(f"{args.out}: {sum(len(e['names']) for e in data['subjects'])} names of "
           f"{len(data['subjects'])} subjects, {len(data['measures'])} measures")
+    return 0
+
+
+def cmd_report(args, url: str) -> int:
+    from . import report  # matplotlib is imported only when a chart is drawn
+
+    try:
+        if args.period and (args.date_from or args.date_to):
+            raise report.PeriodError("give --period or --from/--to, not both")
+        if args.period:
+            period = report.parse_period(args.period)
+        elif args.date_from and args.date_to:
+            period = report.date_range(args.date_from, args.date_to)
+        else:
+            raise report.PeriodError("give --period 2026-11 (or 2026), or --from and --to")
+    except report.PeriodError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.out and args.format != "png":
+        print("error: --out is for --format png (the other formats go to stdout)", file=sys.stderr)
+        return 2
+    key = args.settings.secret_key if args.sender else None
+    with _engine(url) as engine, Session(engine) as session:
+        built = report.build_report(session, period, sender=args.sender, key=key)
+    if args.format == "png":
+        out = args.out or args.settings.var_dir / f"report-{period.label}.png"
+        try:
+            chart = report.to_png(built, out)
+        except report.FontMissing as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"{chart.path}: {period.title}, labels in {chart.font.name}")
+        return 0
+    render = {"text": report.to_text, "json": report.to_json, "csv": report.to_csv}[args.format]
+    sys.stdout.write(render(built))
+    return 0
+
+
+def cmd_calllog_consume(args, url: str) -> int:
+    from .calllog import consume_all
+
+    key = args.settings.secret_key
+    with _engine(url) as engine:
+        total = consume_all(engine, key, batch=args.batch)
+        print(f"{total} broker events consumed", file=sys.stderr)
+        try:
+            while args.follow:
+                time.sleep(args.interval)
+                n = consume_all(engine, key, batch=args.batch)
+                if n:
+                    total += n
+                    print(f"{n} broker events consumed ({total} in all)", file=sys.stderr)
+        except KeyboardInterrupt:
+            pass
     return 0
 
 

@@ -44,13 +44,16 @@ class IngestResult:
     findings: int
 
 
-def ingest(session: Session, parsed: Parsed, reference: Reference) -> IngestResult:
-    """Add one parsed bulletin. The caller's transaction makes it all or nothing."""
+def ingest(session: Session, parsed: Parsed, reference: Reference, *, refresh: bool = False) -> IngestResult:
+    """Add one parsed bulletin. The caller's transaction makes it all or nothing.
+
+    The same file again changes nothing, unless `refresh`: then its facts are read anew (the
+    parser or the reference data changed) and the curated statements updated."""
     same = session.scalar(select(Bulletin).where(Bulletin.checksum == parsed.checksum))
-    if same is not None:
+    if same is not None and not refresh:
         return IngestResult(same, "unchanged", len(same.facts), len(same.findings))
     status = "added"
-    previous = session.scalar(select(Bulletin).where(Bulletin.source == parsed.source))
+    previous = same or session.scalar(select(Bulletin).where(Bulletin.source == parsed.source))
     if previous is not None:  # a corrected file under the same name replaces what it said before
         session.delete(previous)
         session.flush()

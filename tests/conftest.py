@@ -15,9 +15,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+import actions.store
 from knowledge.db import make_engine
 from knowledge.parser import parse_bulletin
 from knowledge.reference import load_reference
+from knowledge.settings import Settings
 from knowledge.store import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,3 +102,15 @@ def session(engine):
 @pytest.fixture
 def empty_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+@pytest.fixture
+def store(engine, monkeypatch, tmp_path):
+    """The action server's store is the test store; whatever an action commits is rolled back."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        monkeypatch.setattr(actions.store, "engine", lambda: connection)
+        monkeypatch.setattr(actions.store, "settings", lambda: Settings.from_env(
+            {"HOTLINE_VAR_DIR": str(tmp_path), "DATABASE_URL": str(engine.url)}))
+        yield connection
+        transaction.rollback()

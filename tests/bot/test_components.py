@@ -118,7 +118,8 @@ def _classified(guard, text, intent, ranking):
     return message.get(INTENT)["name"]
 
 
-@pytest.mark.parametrize("text", ["挂不上号 算了 反正我也不想活了", "我想从楼上跳下去", "吃了一整瓶安眠药",
+@pytest.mark.parametrize("text", ["挂不上号 算了 反正我也不想活了", "不想上班 也不想活了",
+                                  "看完《活着》我也想结束自己", "我想从楼上跳下去", "吃了一整瓶安眠药",
                                   "我朋友说要自杀怎么办", "活着真没意思", "自sha", "想s"])
 def test_danger_phrases_are_crises_whatever_the_classifier_says(text):
     guard = CrisisGuard(CrisisGuard.get_default_config())
@@ -128,7 +129,9 @@ def test_danger_phrases_are_crises_whatever_the_classifier_says(text):
 
 @pytest.mark.parametrize("text,intent", [("烦死了", "out_of_scope"), ("笑死我了哈哈", "out_of_scope"),
                                          ("2023年心理危机干预多少通", "ask_statistics"),
-                                         ("死亡证明怎么开", "out_of_scope")])
+                                         ("死亡证明怎么开", "out_of_scope"),
+                                         ("余华写的书推荐一下 死亡主题的也行", "out_of_scope"),
+                                         ("周一了 不想去上班 只想躺平", "out_of_scope")])
 def test_idioms_and_statistics_are_not_crises(text, intent):
     guard = CrisisGuard(CrisisGuard.get_default_config())
     assert _classified(guard, text, "crisis", [("crisis", 0.7), (intent, 0.2)]) == intent

@@ -1,0 +1,93 @@
+"""Booking: how to book (the channels, 12320 by phone), a hospital's place in the booking tables,
+and the family-doctor priority rule. Texts and figures come from the store."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from knowledge import queries, stats
+from knowledge.models import period_label
+
+from .forms import NO_HOSPITAL
+from .render import amount, figure_line, sources
+from .store import session
+
+# The booking tables' total, and the channels printed beside it (as the bulletins name them).
+BOOKING_TOTAL = "小计"
+CHANNEL_MEASURE = "预约数量"
+
+
+class ActionBookingGuidance(Action):
+    """After the booking form: the hospital in the booking tables, the channels, family doctors."""
+
+    def name(self) -> Text:
+        return "action_booking_guidance"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        hospital = tracker.get_slot("booking_hospital")
+        with session() as s:
+            if hospital and hospital != NO_HOSPITAL:
+                dispatcher.utter_message(text=hospital_booking(s, hospital))
+            dispatcher.utter_message(text=queries.statement(s, "booking_platform").text)
+            dispatcher.utter_message(text=queries.statement(s, "family_doctor").text)
+        return [SlotSet("booking_hospital", None)]
+
+
+def hospital_booking(s, name: str) -> str:
+    """Whether and how the hospital appears in the booking tables, with its latest figures."""
+    try:
+        hospital = stats.subject(s, name, "hospital")[0]
+        total = stats.figure(s, hospital, BOOKING_TOTAL, None)
+    except queries.NotFound:
+        return (f"简报的预约挂号统计表中没有找到“{name}”，我无法确认它是否在南京市预约挂号平台上。"
+                "您可以拨打12320咨询，或在下面的渠道里搜索这家医院。")
+    first = total.facts[0]
+    parts = [f for f in stats.overview(s, hospital, first.period).facts
+             if f.section == first.section and f.measure != BOOKING_TOTAL]
+    breakdown = "、".join(f"{f.measure}{amount(f)}" for f in parts)
+    text = (f"{hospital.name}在简报的预约挂号统计表中，可以通过预约挂号平台预约。"
+            f"{period_label(first.period)}预约挂号{first.measure}{amount(first)}")
+    if breakdown:
+        text += f"，其中{breakdown}"
+    flagged = [figure_line(f) for f in [first, *parts] if f.flag]
+    text += "。" + "".join(f"\n{line}" for line in flagged)
+    return f"{text}\n{sources([first, *parts])}"
+
+
+class ActionBookingChannels(Action):
+    """The booking channels, and how much each was used in the latest period."""
+
+    def name(self) -> Text:
+        return "action_booking_channels"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        channels = [e["value"] for e in tracker.latest_message.get("entities") or []
+                    if e.get("entity") == "channel" and not e.get("ambiguous")]
+        with session() as s:
+            dispatcher.utter_message(text=queries.statement(s, "booking_platform").text)
+            if channels:
+                for name in dict.fromkeys(channels):
+                    channel = stats.subject(s, name, "channel")[0]
+                    # Every period's figures: a channel has only a few (预约数量, 注册用户 …).
+                    facts = [f for p in stats.periods(s, subject_id=channel.id)
+                             for f in stats.overview(s, channel, p).facts]
+                    if facts:
+                        dispatcher.utter_message(
+                            text="\n".join(figure_line(f) for f in facts) + "\n" + sources(facts))
+                    else:
+                        dispatcher.utter_message(text=f"简报中没有{channel.name}的统计数据。")
+                return []
+            try:
+                lookup = stats.ranking(s, CHANNEL_MEASURE, None, kind="channel", n=20)
+            except queries.NotFound:
+                return []
+            facts = lookup.facts
+            listed = "、".join(f"{f.subject.name}{amount(f)}" for f in facts)
+            dispatcher.utter_message(
+                text=f"{period_label(facts[0].period)}各渠道{CHANNEL_MEASURE}：{listed}。\n{sources(facts)}")
+        return []
