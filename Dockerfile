@@ -2,7 +2,7 @@
 # Skeleton, completed by a later issue. Two images built from the same lock files and with the
 # same pip commands as `make setup` (see the Makefile):
 #   docker build --target rasa -t hotline-rasa .   Rasa server (+ bot/ custom components)
-#   docker build --target app  -t hotline-app  .   action server and the knowledge store CLI
+#   docker build --target app  -t hotline-app  .   action server, our app (web/) and the hotline CLI
 ARG PYTHON_IMAGE=python:3.10.13-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS base
@@ -30,11 +30,15 @@ EXPOSE 5005
 CMD ["rasa", "--version"]
 
 FROM base AS app
+# The CJK font `hotline report --format png` draws with (as `make system-deps` installs it).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+ && rm -rf /var/lib/apt/lists/*
 COPY requirements/app.in requirements/app.lock requirements/
 COPY pyproject.toml ./
 COPY bot/ bot/
 COPY actions/ actions/
 COPY knowledge/ knowledge/
+COPY web/ web/
 RUN pip install --build-constraint requirements/bootstrap.lock -r requirements/app.in -c requirements/app.lock \
  && pip check
 USER hotline
