@@ -7,6 +7,9 @@
     hotline gazetteer [--out FILE]         every name of every subject, for the NLU components
     hotline report --period 2026-11 | --from D --to D [--format text|json|csv|png] [--out F] [--sender ID]
     hotline calllog consume [--follow]     move Rasa's broker events into the call log
+    hotline tickets [--status S] [--kind K]                      list work orders (phones masked)
+    hotline ticket NUMBER [--status S --actor NAME [--note T]]   show one; or move it (open, in_progress, closed)
+    hotline work-order --kind 市12345工单|省12345工单 --hospital H --description D --occurred T [--phone P] --actor NAME
 """
 from __future__ import annotations
 
@@ -92,6 +95,27 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--interval", type=float, default=0.5, help="seconds between polls with --follow")
     c.add_argument("--batch", type=int, default=500)
     c.set_defaults(handler=cmd_calllog_consume)
+
+    p = sub.add_parser("tickets", help="list work orders, newest first (phones masked)")
+    p.add_argument("--status", choices=("open", "in_progress", "closed"))
+    p.add_argument("--kind", choices=("自接工单", "市12345工单", "省12345工单"))
+    p.set_defaults(handler=cmd_tickets)
+
+    p = sub.add_parser("ticket", help="show a work order (its phone in clear: its handler's view), or move it")
+    p.add_argument("number")
+    p.add_argument("--status", choices=("open", "in_progress", "closed"), help="the new status")
+    p.add_argument("--actor", help="who makes the change (required with --status)")
+    p.add_argument("--note")
+    p.set_defaults(handler=cmd_ticket)
+
+    p = sub.add_parser("work-order", help="register a work order forwarded by 市12345 or 省12345")
+    p.add_argument("--kind", required=True, choices=("市12345工单", "省12345工单"))
+    p.add_argument("--hospital", required=True)
+    p.add_argument("--description", required=True)
+    p.add_argument("--occurred", required=True)
+    p.add_argument("--phone")
+    p.add_argument("--actor", required=True)
+    p.set_defaults(handler=cmd_work_order)
     return parser
 
 
@@ -301,6 +325,61 @@ def cmd_calllog_consume(args, url: str) -> int:
                     print(f"{n} broker events consumed ({total} in all)", file=sys.stderr)
         except KeyboardInterrupt:
             pass
+    return 0
+
+
+def _ticket_line(t) -> str:
+    from .masking import mask_phone
+
+    phone = mask_phone(t.phone) if t.phone else "-"
+    return f"{t.number}\t{t.kind}\t{t.status}\t{t.hospital}\t{t.occurred}\t{phone}\t{t.description[:40]}"
+
+
+def cmd_tickets(args, url: str) -> int:
+    from . import tickets
+
+    with _engine(url) as engine, Session(engine) as session:
+        rows = tickets.list_tickets(session, status=args.status, kind=args.kind)
+        for t in rows:
+            print(_ticket_line(t))
+    print(f"{len(rows)} work order(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_ticket(args, url: str) -> int:
+    from . import tickets
+
+    if args.status and not args.actor:
+        print("error: --status needs --actor (who makes the change)", file=sys.stderr)
+        return 2
+    try:
+        with _engine(url) as engine, Session(engine) as session, session.begin():
+            if args.status:
+                tickets.change_status(session, args.number, args.status, actor=args.actor, note=args.note)
+            t = tickets.get_ticket(session, args.number)
+            print(f"{t.number} {t.kind} {t.status}\n医院：{t.hospital}\n时间：{t.occurred}\n"
+                  f"联系电话：{t.phone or '未留'}\n经过：{t.description}")
+            for change in t.changes:
+                print(f"  {change.at:%Y-%m-%d %H:%M} {change.actor}: {change.from_status or '-'} → {change.to_status}"
+                      + (f"（{change.note}）" if change.note else ""))
+    except (tickets.TicketNotFound, tickets.TicketError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_work_order(args, url: str) -> int:
+    from . import tickets
+
+    try:
+        with _engine(url) as engine, Session(engine) as session, session.begin():
+            t = tickets.register_work_order(session, kind=args.kind, hospital=args.hospital,
+                                            description=args.description, occurred=args.occurred,
+                                            phone=args.phone, actor=args.actor)
+            print(t.number)
+    except tickets.TicketError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

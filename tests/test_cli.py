@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,9 @@ def test_ingest_facts_and_hospitals(tmp_path, seeds, capsys):
 
     assert main(["--database-url", url, "ingest", *map(str, seeds)]) == 0
     assert all(line.endswith(": unchanged") for line in capsys.readouterr().out.splitlines())
+    # After a change to the parser or the reference data: the same files are read anew.
+    assert main(["--database-url", url, "ingest", "--refresh", *map(str, seeds)]) == 0
+    assert all(line.endswith(": replaced") for line in capsys.readouterr().out.splitlines())
 
     assert main(["--database-url", url, "facts", "--format", "jsonl"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -71,3 +75,25 @@ def test_console_script_is_installed(tmp_path, seeds):
     done = subprocess.run([exe, "facts", "--subject", "12320", "--measure", "受理咨询电话"], env=env,
                           capture_output=True, text=True, timeout=120)
     assert "145709个" in done.stdout
+
+
+def test_agents_register_list_and_move_work_orders(tmp_path, capsys):
+    """A 12345 work order registered, listed with its phone masked, shown in clear to its handler,
+    moved open → in_progress → closed with the history; a wrong move is refused."""
+    db = ["--database-url", f"sqlite:///{tmp_path / 'cli.db'}"]
+    assert main([*db, "work-order", "--kind", "市12345工单", "--hospital", "南京鼓楼医院", "--description",
+                 "市民反映排队时间过长", "--occurred", "11月20日上午", "--phone", "13912345678",
+                 "--actor", "agent-wang"]) == 0
+    number = capsys.readouterr().out.strip()
+    assert re.fullmatch(r"TS-\d{8}-\d{4}", number)
+    assert main([*db, "tickets", "--kind", "市12345工单"]) == 0
+    listed = capsys.readouterr().out
+    assert number in listed and "139****5678" in listed and "13912345678" not in listed
+    assert main([*db, "ticket", number, "--status", "closed", "--actor", "agent-wang"]) == 1
+    assert "error" in capsys.readouterr().err
+    assert main([*db, "ticket", number, "--status", "in_progress", "--actor", "agent-wang"]) == 0
+    assert main([*db, "ticket", number, "--status", "closed", "--actor", "agent-li", "--note", "已回复"]) == 0
+    shown = capsys.readouterr().out
+    assert "closed" in shown and "联系电话：13912345678" in shown
+    assert "agent-li: in_progress → closed（已回复）" in shown
+    assert main([*db, "ticket", "TS-20000101-0001"]) == 1
