@@ -188,11 +188,15 @@ class ActionStatistics(Action):
             dispatcher.utter_message(text=f"简报中没有可以按“{measure}”排名的数据。")
             return []
         facts = lookup.facts
-        order = "从少到多" if ascending else "从多到少"
-        head = f"{period_label(facts[0].period)}{facts[0].measure}{order}前{len(facts)}名："
+        if facts[0].measure.endswith("排名"):  # the bulletin's own ranking: its places, not figures
+            head = f"{period_label(facts[0].period)}{facts[0].measure}（简报原排名）："
+            lines = [f"第{f.value}名 {f.subject.name}" for f in facts]
+        else:
+            order = "从少到多" if ascending else "从多到少"
+            head = f"{period_label(facts[0].period)}{facts[0].measure}{order}前{len(facts)}名："
+            lines = [f"{i}. {figure_line(f)}" for i, f in enumerate(facts, 1)]
         if lookup.asked_period is None:
             head = f"（未指定时间，按简报中最新的{period_label(facts[0].period)}数据）" + head
-        lines = [f"{i}. {figure_line(f)}" for i, f in enumerate(facts, 1)]
         dispatcher.utter_message(text=head + "\n" + "\n".join(lines) + "\n" + sources(facts))
         return [SlotSet("stats_measure", measure), SlotSet("stats_period", period)]
 

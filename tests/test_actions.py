@@ -141,7 +141,8 @@ async def test_a_printed_ranking_keeps_the_bulletins_order(store):
     texts, _, _ = await run(ActionStatistics(), tracker(
         "互联网医院预约量排名前三", "rank_statistics", [entity("measure", "南京市互联网医院预约量排名")]))
     lines = texts[0].splitlines()
-    assert lines[1].startswith("1. 南京鼓楼医院") and lines[2].startswith("2. 南京市儿童医院")
+    assert lines[0].endswith("2023年南京市互联网医院预约量排名（简报原排名）：")
+    assert lines[1:4] == ["第1名 南京鼓楼医院", "第2名 南京市儿童医院", "第3名 南京市中医院"]
 
 
 async def test_an_ambiguous_name_is_asked_about(store):
