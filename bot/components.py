@@ -204,7 +204,10 @@ class IntentEnsemble(LogisticRegressionClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {**LogisticRegressionClassifier.get_default_config(), "max_iter": 1000,
-                "diet_weight": 0.5, "ranking_length": 10}
+                "diet_weight": 0.5, "ranking_length": 10,
+                # bench/cv_ensemble.py: both distributions in the parse output, to choose diet_weight
+                # by cross-validation on the training data (never on the held-out set).
+                "expose_parts": False}
 
     def regression(self, messages: List[Message]) -> List[Dict[Text, float]]:
         """The regression's whole distribution for each message."""
@@ -228,6 +231,8 @@ class IntentEnsemble(LogisticRegressionClassifier):
                 ranking = ranking[:length]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            if self.config["expose_parts"]:
+                message.set("intent_parts", {"diet": first, "regression": second}, add_to_output=True)
         return messages
 
 
