@@ -46,8 +46,7 @@ class ActionStatistics(Action):
                 ask_which(dispatcher, entity["value"], entity.get("candidates", []), entity["entity"])
                 return []
         measure = _last(entities, "measure") or tracker.get_slot("stats_measure")
-        period = _last(entities, "period")
-        period = period or tracker.get_slot("stats_period")
+        period = _last(entities, "period") or tracker.get_slot("stats_period")
         text = message.get("text") or ""
         with session() as s:
             if intent == "rank_statistics" or (_TOP_N.search(text) and not named):
@@ -122,9 +121,7 @@ class ActionStatistics(Action):
         dispatcher.utter_message(
             text=f"简报中没有{asked}{what}，我不能提供这个时间的数字。已有数据的时间：{held}。")
         if subject is not None and miss.known:
-            latest = stats.figure(s, subject, measure, None)
-            latest.asked_period = None
-            self.say(dispatcher, latest)
+            self.say(dispatcher, stats.figure(s, subject, measure, None))
         return _context(subject, measure, None)
 
     # --- comparison -----------------------------------------------------------------------

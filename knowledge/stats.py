@@ -7,7 +7,7 @@ that instead of a number the bulletins do not hold.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -57,7 +57,6 @@ class Lookup:
 
     facts: list[Fact]
     asked_period: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def subject(session: Session, name: str, kind: str | None = None) -> list[Subject]:
@@ -98,7 +97,7 @@ def concrete_periods(session: Session, wanted: str | None, *, today: date | None
         month = wanted.split(":", 1)[1]
         found = [p for p in held if p.endswith(f"-{month}")]
         year = (context or "")[:4]
-        return sorted(found, key=lambda p: (not p.startswith(year), p), reverse=False)
+        return sorted(found, key=lambda p: (not p.startswith(year), p))
     return [p for p in held if p == wanted]
 
 

@@ -11,12 +11,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 import actions.store
 from knowledge.db import make_engine
+from knowledge.models import CallConversation, CallLogConsumer, CallTurn, Ticket, TicketChange, TicketCounter, events
 from knowledge.parser import parse_bulletin
 from knowledge.reference import load_reference
 from knowledge.settings import Settings
@@ -105,7 +106,7 @@ def empty_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def store(engine, monkeypatch, tmp_path):
+def action_store(engine, monkeypatch, tmp_path):
     """The action server's store is the test store; whatever an action commits is rolled back."""
     with engine.connect() as connection:
         transaction = connection.begin()
@@ -114,3 +115,18 @@ def store(engine, monkeypatch, tmp_path):
             {"HOTLINE_VAR_DIR": str(tmp_path), "DATABASE_URL": str(engine.url)}))
         yield connection
         transaction.rollback()
+
+
+@pytest.fixture
+def wipe(engine):
+    """For tests that commit tickets, call-log turns or broker rows to the shared store: empties
+    them before the test, after it, and whenever the test calls the fixture's value."""
+    def empty() -> None:
+        with engine.begin() as conn:
+            for table in (CallTurn, CallConversation, CallLogConsumer, TicketChange, Ticket, TicketCounter):
+                conn.execute(delete(table))
+            conn.execute(delete(events))
+
+    empty()
+    yield empty
+    empty()

@@ -10,7 +10,7 @@ from sanic import Sanic
 
 
 @pytest.fixture
-async def action_server(store, monkeypatch):
+async def action_server(action_store, monkeypatch):
     monkeypatch.setattr(Sanic, "test_mode", True)  # one app per test under the same name
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -41,7 +41,7 @@ def slots(events: list[dict]) -> dict:
 
 # --- statistics -----------------------------------------------------------------------------
 
-async def test_a_hospital_figure_without_period_is_the_latest_with_its_source(store):
+async def test_a_hospital_figure_without_period_is_the_latest_with_its_source(action_store):
     texts, events, _ = await run(ActionStatistics(), tracker(
         "鼓楼医院预约量多少", "ask_statistics",
         [entity("hospital", "南京鼓楼医院"), entity("measure", "小计")]))
@@ -52,7 +52,7 @@ async def test_a_hospital_figure_without_period_is_the_latest_with_its_source(st
     assert slots(events) == {"stats_subject": "hospital|南京鼓楼医院", "stats_measure": "小计", "stats_period": None}
 
 
-async def test_follow_ups_change_one_thing_and_keep_the_rest(store):
+async def test_follow_ups_change_one_thing_and_keep_the_rest(action_store):
     context = {"stats_subject": "hospital|南京鼓楼医院", "stats_measure": "小计", "stats_period": None}
     texts, events, _ = await run(ActionStatistics(), tracker(
         "2019年10月的呢", "inform", [entity("period", "2019-10")], context))
@@ -65,14 +65,14 @@ async def test_follow_ups_change_one_thing_and_keep_the_rest(store):
     assert "南京鼓楼医院2019年10月电话预约：34306次" in texts[0]
 
 
-async def test_a_month_without_year_takes_the_month_the_bulletins_hold(store):
+async def test_a_month_without_year_takes_the_month_the_bulletins_hold(action_store):
     texts, _, _ = await run(ActionStatistics(), tracker(
         "鼓楼10月份电话预约", "ask_statistics",
         [entity("hospital", "南京鼓楼医院"), entity("period", "month:10"), entity("measure", "电话预约")]))
     assert "2019年10月电话预约：34306次" in texts[0]
 
 
-async def test_an_uncovered_period_gets_the_periods_held_and_no_invented_number(store):
+async def test_an_uncovered_period_gets_the_periods_held_and_no_invented_number(action_store):
     texts, events, _ = await run(ActionStatistics(), tracker(
         "鼓楼医院2021年预约量", "ask_statistics",
         [entity("hospital", "南京鼓楼医院"), entity("period", "2021"), entity("measure", "小计")]))
@@ -83,7 +83,7 @@ async def test_an_uncovered_period_gets_the_periods_held_and_no_invented_number(
     assert slots(events)["stats_period"] is None
 
 
-async def test_a_relative_period_is_resolved_against_today(store):
+async def test_a_relative_period_is_resolved_against_today(action_store):
     texts, _, _ = await run(ActionStatistics(), tracker(
         "12320去年受理了多少电话", "ask_statistics",
         [entity("period", "last_year"), entity("measure", "受理咨询电话")]))
@@ -91,7 +91,7 @@ async def test_a_relative_period_is_resolved_against_today(store):
     assert "527519个" in texts[1]  # the latest the bulletins hold, said as such
 
 
-async def test_an_unknown_measure_lists_what_the_subject_has(store):
+async def test_an_unknown_measure_lists_what_the_subject_has(action_store):
     texts, _, _ = await run(ActionStatistics(), tracker(
         "健康南京APP的门急诊人次", "ask_statistics",
         [entity("channel", "健康南京APP"), entity("measure", "门急诊人次")]))
@@ -99,21 +99,21 @@ async def test_an_unknown_measure_lists_what_the_subject_has(store):
     assert "预约数量" in texts[0] and "注册用户" in texts[0]
 
 
-async def test_a_measure_without_subject_is_the_hotlines(store):
+async def test_a_measure_without_subject_is_the_hotlines(action_store):
     texts, _, _ = await run(ActionStatistics(), tracker(
         "2019年10月心理危机干预多少", "ask_statistics",
         [entity("period", "2019-10"), entity("measure", "心理危机干预")]))
     assert "南京12320卫生热线2019年10月心理危机干预：258个" in texts[0]
 
 
-async def test_a_figure_the_checks_flagged_says_so(store):
+async def test_a_figure_the_checks_flagged_says_so(action_store):
     texts, _, _ = await run(ActionStatistics(), tracker(
         "省12345工单2023年多少", "ask_statistics",
         [entity("hotline", "南京12320卫生热线"), entity("measure", "省12345工单"), entity("period", "2023")]))
     assert "15372511件" in texts[0] and "相差悬殊" in texts[0]
 
 
-async def test_comparison_quotes_both_figures_of_one_period(store):
+async def test_comparison_quotes_both_figures_of_one_period(action_store):
     texts, events, _ = await run(ActionStatistics(), tracker(
         "鼓楼和省人医哪个预约多", "compare_statistics",
         [entity("hospital", "南京鼓楼医院"), entity("hospital", "江苏省人民医院"), entity("measure", "小计")]))
@@ -122,7 +122,7 @@ async def test_comparison_quotes_both_figures_of_one_period(store):
     assert "南京鼓楼医院的小计更多" in answer and CITE_2023 in answer
 
 
-async def test_ranking_orders_the_table_and_counts_a_duplicated_row_once(store):
+async def test_ranking_orders_the_table_and_counts_a_duplicated_row_once(action_store):
     texts, _, _ = await run(ActionStatistics(), tracker(
         "2023年预约量前三的医院", "rank_statistics", [entity("period", "2023"), entity("measure", "小计")]))
     lines = texts[0].splitlines()
@@ -137,7 +137,7 @@ async def test_ranking_orders_the_table_and_counts_a_duplicated_row_once(store):
     assert len(names) == 5 and len(set(names)) == 5
 
 
-async def test_a_printed_ranking_keeps_the_bulletins_order(store):
+async def test_a_printed_ranking_keeps_the_bulletins_order(action_store):
     texts, _, _ = await run(ActionStatistics(), tracker(
         "互联网医院预约量排名前三", "rank_statistics", [entity("measure", "南京市互联网医院预约量排名")]))
     lines = texts[0].splitlines()
@@ -145,7 +145,7 @@ async def test_a_printed_ranking_keeps_the_bulletins_order(store):
     assert lines[1:4] == ["第1名 南京鼓楼医院", "第2名 南京市儿童医院", "第3名 南京市中医院"]
 
 
-async def test_an_ambiguous_name_is_asked_about(store):
+async def test_an_ambiguous_name_is_asked_about(action_store):
     _, events, dispatcher = await run(ActionStatistics(), tracker(
         "口腔医院预约量", "ask_statistics",
         [entity("hospital", "口腔医院", ambiguous=True, candidates=["南京市口腔医院", "江苏省口腔医院"])]))
@@ -153,7 +153,7 @@ async def test_an_ambiguous_name_is_asked_about(store):
     assert events == []
 
 
-async def test_no_subject_and_no_measure_asks_what_to_look_up(store):
+async def test_no_subject_and_no_measure_asks_what_to_look_up(action_store):
     texts, _, _ = await run(ActionStatistics(), tracker("帮我查个数据", "ask_statistics"))
     assert texts[0].startswith("请问要查哪家医院")
 
@@ -170,7 +170,7 @@ async def test_no_subject_and_no_measure_asks_what_to_look_up(store):
     ("self_service_terminal", [], ["投入使用2076台"]),
     ("remote_platform", [entity("platform", "南京市远程影像诊断平台")], ["南京市远程影像诊断平台"]),
 ])
-async def test_service_questions_are_answered_from_the_store(store, intent, entities, expected):
+async def test_service_questions_are_answered_from_the_store(action_store, intent, entities, expected):
     texts, _, _ = await run(ActionServiceAnswer(), tracker("问一下", intent, entities))
     answer = "\n".join(texts)
     for part in expected:
@@ -178,14 +178,14 @@ async def test_service_questions_are_answered_from_the_store(store, intent, enti
     assert "来源：" in answer
 
 
-async def test_a_named_platform_is_the_only_one_answered(store):
+async def test_a_named_platform_is_the_only_one_answered(action_store):
     texts, _, _ = await run(ActionServiceAnswer(), tracker(
         "远程影像怎么用", "remote_platform", [entity("platform", "南京市远程影像诊断平台")]))
     answer = "\n".join(texts)
     assert "远程心电" not in answer and "会诊6887例" in answer
 
 
-async def test_booking_guidance_for_a_hospital_in_the_tables(store):
+async def test_booking_guidance_for_a_hospital_in_the_tables(action_store):
     texts, events, _ = await run(ActionBookingGuidance(), tracker(
         "鼓楼", "inform", slots={"booking_hospital": "南京鼓楼医院"}))
     assert "南京鼓楼医院在简报的预约挂号统计表中" in texts[0]
@@ -195,18 +195,18 @@ async def test_booking_guidance_for_a_hospital_in_the_tables(store):
     assert slots(events) == {"booking_hospital": None}
 
 
-async def test_booking_guidance_for_a_hospital_not_in_the_tables_invents_nothing(store):
+async def test_booking_guidance_for_a_hospital_not_in_the_tables_invents_nothing(action_store):
     texts, _, _ = await run(ActionBookingGuidance(), tracker(
         "某某诊所", "inform", slots={"booking_hospital": "某某诊所"}))
     assert "没有找到“某某诊所”" in texts[0] and not re.search(r"\d", texts[0].replace("12320", ""))
 
 
-async def test_booking_guidance_without_a_hospital_gives_the_channels(store):
+async def test_booking_guidance_without_a_hospital_gives_the_channels(action_store):
     texts, _, _ = await run(ActionBookingGuidance(), tracker("不限", "deny", slots={"booking_hospital": "不限"}))
     assert len(texts) == 2 and "健康南京APP" in texts[0]
 
 
-async def test_booking_channels_with_their_latest_figures(store):
+async def test_booking_channels_with_their_latest_figures(action_store):
     texts, _, _ = await run(ActionBookingChannels(), tracker("有哪些挂号渠道", "booking_channels"))
     assert "2023年各渠道预约数量：健康南京APP156287次" in texts[1] and CITE_2023 in texts[1]
     texts, _, _ = await run(ActionBookingChannels(), tracker(
@@ -220,7 +220,7 @@ async def test_booking_channels_with_their_latest_figures(store):
     ("我爸突然胸口疼得厉害 出冷汗", True), ("孩子抽搐了怎么办", True), ("老人叫不醒了", True),
     ("感冒了吃什么药", False), ("布洛芬一次吃几片", False),
 ])
-async def test_medical_questions_get_no_diagnosis_and_120_first_when_urgent(store, text, urgent):
+async def test_medical_questions_get_no_diagnosis_and_120_first_when_urgent(action_store, text, urgent):
     texts, _, _ = await run(ActionMedicalAdvice(), tracker(text, "medical_question"))
     assert texts[-1].startswith("具体的病情和用药需要医生当面判断")  # no diagnosis, no dosage
     assert ("120" in texts[0] and len(texts) == 2) == urgent
@@ -233,7 +233,7 @@ COMPLAINT = {"complaint_hospital": "南京鼓楼医院", "complaint_description"
              "complaint_phone_masked": "139****5678", "complaint_confirmed": True}
 
 
-async def test_a_confirmed_complaint_becomes_a_ticket_with_its_number(store):
+async def test_a_confirmed_complaint_becomes_a_ticket_with_its_number(action_store):
     from sqlalchemy.orm import Session
 
     from knowledge.tickets import get_ticket
@@ -242,7 +242,7 @@ async def test_a_confirmed_complaint_becomes_a_ticket_with_its_number(store):
     number = slots(events)["ticket_number"]
     assert re.fullmatch(r"TS-\d{8}-\d{4}", number) and number in texts[0]
     assert "13912345678" not in texts[0]
-    with Session(bind=store) as s:
+    with Session(bind=action_store) as s:
         ticket = get_ticket(s, number)
         assert (ticket.kind, ticket.status, ticket.hospital, ticket.phone) == \
             ("自接工单", "open", "南京鼓楼医院", "13912345678")
@@ -251,7 +251,7 @@ async def test_a_confirmed_complaint_becomes_a_ticket_with_its_number(store):
     assert all(slots(events)[k] is None for k in COMPLAINT)
 
 
-async def test_the_next_complaint_gets_the_next_number(store):
+async def test_the_next_complaint_gets_the_next_number(action_store):
     _, first, _ = await run(ActionSubmitComplaint(), tracker("确认", "affirm", slots=COMPLAINT))
     _, second, _ = await run(ActionSubmitComplaint(), tracker("确认", "affirm",
                                                               slots={**COMPLAINT, "complaint_phone": "不留"}))
@@ -259,7 +259,7 @@ async def test_the_next_complaint_gets_the_next_number(store):
     assert a[:12] == b[:12] and int(b[-4:]) == int(a[-4:]) + 1
 
 
-async def test_an_unconfirmed_complaint_makes_no_ticket(store):
+async def test_an_unconfirmed_complaint_makes_no_ticket(action_store):
     texts, events, _ = await run(ActionSubmitComplaint(), tracker(
         "先不提交", "deny", slots={**COMPLAINT, "complaint_confirmed": False}))
     assert "ticket_number" not in slots(events) and texts == []

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from knowledge import calllog, taxonomy
 from knowledge.calllog import consume_all, consume_once, pseudonym, turns
-from knowledge.models import CallConversation, CallLogConsumer, CallTurn, Ticket, TicketChange, TicketCounter, events
+from knowledge.models import CallConversation, CallLogConsumer, CallTurn, events
 from knowledge.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,19 +116,10 @@ def publish(engine, rows: list[dict]) -> None:
             conn.execute(insert(events).values(sender_id=event.get("sender_id"), data=json.dumps(event)))
 
 
-def wipe(engine) -> None:
-    with engine.begin() as conn:
-        for table in (CallTurn, CallConversation, CallLogConsumer, TicketChange, Ticket, TicketCounter):
-            conn.execute(delete(table))
-        conn.execute(delete(events))
-
-
 @pytest.fixture
-def store(engine):
+def store(engine, wipe):
     """The shared store with an empty call log (these tests commit), emptied again afterwards."""
-    wipe(engine)
-    yield engine
-    wipe(engine)
+    return engine
 
 
 def log_rows(engine) -> list[tuple]:
@@ -317,12 +308,12 @@ def _several_residents(start: datetime) -> list[dict]:
     return sorted(rows, key=lambda r: (r["timestamp"], r["sender_id"]))
 
 
-def test_small_batches_and_restarts_change_nothing(store):
+def test_small_batches_and_restarts_change_nothing(store, wipe):
     rows = _several_residents(datetime(2026, 11, 22, 3, 0))
     publish(store, rows)
     assert consume_all(store, KEY) == len(rows)
     whole = log_rows(store)
-    wipe(store)
+    wipe()
     publish(store, rows)
     # one row per transaction: every bit of state crosses a batch boundary (as after a restart)
     while consume_once(store, KEY, batch=1):
@@ -377,7 +368,7 @@ def test_rows_that_are_not_events_are_dropped(store):
     assert len(log_rows(store)) == 6
 
 
-def test_concurrent_consumers_take_turns(store):
+def test_concurrent_consumers_take_turns(store, wipe):
     rows = _several_residents(datetime(2026, 11, 22, 3, 0))
     publish(store, rows)
     errors, start = [], threading.Barrier(3)
@@ -396,7 +387,7 @@ def test_concurrent_consumers_take_turns(store):
         w.join(timeout=120)
     assert not errors, errors
     got = log_rows(store)
-    wipe(store)
+    wipe()
     publish(store, rows)
     consume_all(store, KEY)
     assert got == log_rows(store)  # the same log as one consumer alone makes

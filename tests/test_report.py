@@ -9,13 +9,13 @@ import warnings
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import delete, insert
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from knowledge import report as rep
 from knowledge.calllog import consume_all, pseudonym
 from knowledge.cli import main
-from knowledge.models import CallConversation, CallLogConsumer, CallTurn, Ticket, TicketChange, TicketCounter, events
+from knowledge.models import CallTurn, events
 from knowledge.tickets import change_status, open_ticket, register_work_order
 
 KEY = b"report-test-key-0123456789abcdef"
@@ -60,17 +60,9 @@ def nanjing(*args) -> datetime:
     return datetime(*args, tzinfo=NANJING)
 
 
-def wipe(engine) -> None:
-    with engine.begin() as conn:
-        for table in (CallTurn, CallConversation, CallLogConsumer, TicketChange, Ticket, TicketCounter):
-            conn.execute(delete(table))
-        conn.execute(delete(events))
-
-
 @pytest.fixture
-def year_2023(engine):
+def year_2023(engine, wipe):
     """A small 2023 in the call log and tickets (committed: the CLI reads it through its own engine)."""
-    wipe(engine)
     rows = []
     rows += conversation("oWx_a", nanjing(2023, 11, 5, 9, 0),
                          ("我要投诉省人医", "complaint", [("hospital", "江苏省人民医院")]), ("loop", "complaint_form"),
@@ -105,7 +97,6 @@ def year_2023(engine):
                     sender=None, now=nanjing(2024, 1, 2, 9, 0))  # 2024: not in 2023
         change_status(s, first.number, "in_progress", actor="坐席 王", now=nanjing(2023, 11, 6, 9, 0))
     yield engine
-    wipe(engine)
 
 
 def build(engine, period: str, **kw) -> rep.Report:
@@ -140,8 +131,7 @@ def test_the_text_report_quotes_the_2023_bulletin_with_its_source(year_2023):
     assert PHONE not in text and "84567890" not in text and "13800001111" not in text
 
 
-def test_2019_10_is_compared_under_that_bulletin_s_names(engine):
-    wipe(engine)
+def test_2019_10_is_compared_under_that_bulletin_s_names(engine, wipe):
     text = rep.to_text(build(engine, "2019-10"))
     lines = {line.split()[0]: line for line in text.splitlines() if line.strip()}
     assert "136个" in lines["医疗服务投诉"] and lines["医疗服务投诉"].rstrip().endswith("0")
@@ -275,17 +265,13 @@ def test_cli_report_refuses_unclear_periods(database_url, cli_env, capsys, args)
     assert capsys.readouterr().err.startswith("error: ")
 
 
-def test_cli_calllog_consume(engine, database_url, cli_env, capsys):
-    wipe(engine)
-    try:
-        rows = conversation("oWx_cli", nanjing(2026, 11, 22, 9, 0), (f"我电话{PHONE}", "inform"))
-        with engine.begin() as conn:
-            for row in rows:
-                conn.execute(insert(events).values(sender_id=row["sender_id"], data=json.dumps(row)))
-        assert main(["--database-url", database_url, "calllog", "consume"]) == 0
-        assert f"{len(rows)} broker events consumed" in capsys.readouterr().err
-        with Session(engine) as s:
-            turn = s.query(CallTurn).one()
-            assert (turn.sender, turn.text) == (pseudonym(KEY, "oWx_cli"), "我电话139****5678")
-    finally:
-        wipe(engine)
+def test_cli_calllog_consume(engine, wipe, database_url, cli_env, capsys):
+    rows = conversation("oWx_cli", nanjing(2026, 11, 22, 9, 0), (f"我电话{PHONE}", "inform"))
+    with engine.begin() as conn:
+        for row in rows:
+            conn.execute(insert(events).values(sender_id=row["sender_id"], data=json.dumps(row)))
+    assert main(["--database-url", database_url, "calllog", "consume"]) == 0
+    assert f"{len(rows)} broker events consumed" in capsys.readouterr().err
+    with Session(engine) as s:
+        turn = s.query(CallTurn).one()
+        assert (turn.sender, turn.text) == (pseudonym(KEY, "oWx_cli"), "我电话139****5678")
