@@ -77,15 +77,20 @@ setup: system-deps $(RASA_STAMP) $(APP_STAMP)
 # has only DejaVu). Installed from Debian's packages when missing (we run as root; CI runs `make
 # setup`); knowledge/report.py loads it by path and refuses to draw without it.
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+# The console's browser tests (tests/console) drive Debian's headless Chromium through Playwright
+# (a test tool's own browser download cannot work here: no CDN is reachable).
+CHROMIUM := /usr/bin/chromium
+SYSTEM_PACKAGES := fonts-wqy-microhei chromium chromium-driver
 
 system-deps:
-	@[ -f $(CJK_FONT) ] && exit 0
-	echo "== apt-get install fonts-wqy-microhei ($(CJK_FONT) is missing)"
+	@[ -f $(CJK_FONT) ] && [ -x $(CHROMIUM) ] && exit 0
+	echo "== apt-get install $(SYSTEM_PACKAGES)"
 	apt="$$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get -y -qq"
 	# Without package lists (a fresh machine) the first install fails: update them, then try again.
-	$$apt install --no-install-recommends fonts-wqy-microhei >/dev/null 2>&1 \
-	    || { $$apt update && $$apt install --no-install-recommends fonts-wqy-microhei >/dev/null; }
+	$$apt install --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null 2>&1 \
+	    || { $$apt update && $$apt install --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; }
 	[ -f $(CJK_FONT) ] || { echo "fonts-wqy-microhei did not install $(CJK_FONT)" >&2; exit 1; }
+	[ -x $(CHROMIUM) ] || { echo "chromium did not install $(CHROMIUM)" >&2; exit 1; }
 
 # --- virtual environments ---------------------------------------------------------------
 # A venv is rebuilt from scratch whenever a lock, an .in file or the Python version changes, so it

@@ -22,6 +22,14 @@ class Settings:
     rasa_url: str = field(default="http://127.0.0.1:5005", kw_only=True)
     # HOTLINE_SECRET_KEY when set; otherwise `secret_key` reads (or creates) <var_dir>/secret.key.
     secret_key_env: bytes | None = field(default=None, kw_only=True, repr=False)
+    # The WeChat official account (web/wechat): WECHAT_TOKEN signs every callback; safe (AES) mode
+    # when WECHAT_AES_KEY is set; WECHAT_APPID and WECHAT_SECRET fetch the access token of the
+    # customer-service message API at wechat_api_url (WECHAT_API_URL: a loopback fake in tests).
+    wechat_token: str | None = field(default=None, kw_only=True, repr=False)
+    wechat_appid: str | None = field(default=None, kw_only=True)
+    wechat_aes_key: str | None = field(default=None, kw_only=True, repr=False)
+    wechat_secret: str | None = field(default=None, kw_only=True, repr=False)
+    wechat_api_url: str = field(default="https://api.weixin.qq.com", kw_only=True)
 
     @cached_property
     def secret_key(self) -> bytes:
@@ -43,7 +51,12 @@ class Settings:
                    app_host=env.get("HOTLINE_APP_HOST") or "127.0.0.1",
                    app_port=int(env.get("HOTLINE_APP_PORT") or 8080),
                    rasa_url=(env.get("HOTLINE_RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
-                   secret_key_env=_key_from_env(env.get("HOTLINE_SECRET_KEY")))
+                   secret_key_env=_key_from_env(env.get("HOTLINE_SECRET_KEY")),
+                   wechat_token=env.get("WECHAT_TOKEN") or None,
+                   wechat_appid=env.get("WECHAT_APPID") or None,
+                   wechat_aes_key=env.get("WECHAT_AES_KEY") or None,
+                   wechat_secret=env.get("WECHAT_SECRET") or None,
+                   wechat_api_url=(env.get("WECHAT_API_URL") or "https://api.weixin.qq.com").rstrip("/"))
 
 
 def normalise_url(url: str) -> str:
