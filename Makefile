@@ -6,11 +6,13 @@
 #   make test-app   pytest in .venv, all of tests/ but tests/bot     (PYTEST_ARGS=...)
 #   make test-bot   pytest in .venv-rasa, tests/bot                  (PYTEST_ARGS=...)
 #   make run        store + model, then action server :5055, Rasa :5005, app :8080 until Ctrl-C / make stop
+#   make run-prod   the same scaled out: two Rasa (:5005, :5006) on PostgreSQL, Redis and RabbitMQ
 #   make gazetteer  var/gazetteer.json (names for the NLU components) from the store
 #   make model      models/current.tar.gz, trained when missing or stale
 #   make test-dialogue  rasa test core on tests/test_stories.yml (every form path)
 #   make test-nlu   rasa test nlu on tests/nlu and the NLU thresholds (not yet in make test)
 #   make bench-nlu  this config vs plain Rasa vs TF-IDF+SVM, held-out and SMP2017
+#   make loadtest   simulated WeChat residents on loopback, default then production shape (LOADTEST_ARGS=...)
 #   make lock       re-resolve requirements/*.in and rewrite requirements/*.lock
 #   make clean      remove generated files (var/, models/, caches); distclean: also the venvs
 #
@@ -68,7 +70,7 @@ PIP_NOISE := grep -v "^WARNING: Location '.*' is ignored: it is neither a file n
 .PHONY: help setup system-deps test validate test-app test-bot run store gazetteer lock lock-rasa lock-app clean distclean model nlu-report test-nlu test-dialogue bench-nlu
 
 help:
-	@sed -n '2,17s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '2,19s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 setup: system-deps $(RASA_STAMP) $(APP_STAMP)
 
@@ -77,8 +79,8 @@ setup: system-deps $(RASA_STAMP) $(APP_STAMP)
 # has only DejaVu). Installed from Debian's packages when missing (we run as root; CI runs `make
 # setup`); knowledge/report.py loads it by path and refuses to draw without it.
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
-# The console's browser tests (tests/console) drive Debian's headless Chromium through Playwright
-# (a test tool's own browser download cannot work here: no CDN is reachable).
+# The console's browser tests (tests/e2e/test_console_browser.py) drive Debian's headless Chromium
+# through Playwright (a test tool's own browser download cannot work here: no CDN is reachable).
 CHROMIUM := /usr/bin/chromium
 SYSTEM_PACKAGES := fonts-wqy-microhei chromium chromium-driver
 
@@ -243,11 +245,27 @@ BENCH_ARGS ?=
 bench-nlu: setup gazetteer
 	$(RASA_VENV)/bin/python bench/nlu.py --smp-train $(SMP_TRAIN) --smp-test $(SMP_TEST) $(BENCH_ARGS)
 
+# Load test (bench/README.md): the real system on free loopback ports, N simulated residents through
+# /wechat for a bounded time, then the call log, tickets and crisis answers checked against the store;
+# results/loadtest-<config>.json. `loadtest` runs both configurations, then fails if either did.
+# e.g. make loadtest LOADTEST_ARGS='--duration 30 --no-latency-gate'
+.PHONY: loadtest loadtest-default loadtest-prod
+LOADTEST_ARGS ?=
+
+loadtest: setup $(MODEL)
+	status=0
+	$(APP_VENV)/bin/python bench/loadtest.py --config default --seeds $(SEED_FILES) $(LOADTEST_ARGS) || status=1
+	$(APP_VENV)/bin/python bench/loadtest.py --config prod --seeds $(SEED_FILES) $(LOADTEST_ARGS) || status=1
+	exit $$status
+
+loadtest-default loadtest-prod: loadtest-%: setup $(MODEL)
+	$(APP_VENV)/bin/python bench/loadtest.py --config $* --seeds $(SEED_FILES) $(LOADTEST_ARGS)
+
 # --- running ----------------------------------------------------------------------------
 # The store and the model as they should be, then web/supervise.py runs the action server (:5055),
 # the Rasa server (:5005, REST channel, HTTP API off) and our app (:8080) until Ctrl-C or SIGTERM
 # (make stop), logs in var/log/. All three use this store (Rasa's event broker writes into it).
-.PHONY: stop
+.PHONY: stop run-prod
 RUN_PID := var/run.pid
 
 run: export DATABASE_URL := sqlite:///$(CURDIR)/$(STORE)
@@ -266,6 +284,31 @@ stop:
 	echo "stopping make run (supervisor pid $$pid) ..."
 	for _ in $$(seq 60); do kill -0 "$$pid" 2>/dev/null || { echo "stopped"; exit 0; }; sleep 0.5; done
 	echo "pid $$pid still running after 30 s" >&2; exit 1
+
+# The production shape on this machine's services (README, Configuration; web/endpoints.py): the
+# store and Rasa's trackers in PostgreSQL databases of their own (created when missing), Rasa's locks
+# in Redis, its events through RabbitMQ to the app, two Rasa servers the app spreads conversations
+# over. Each PROD_* can be given on the command line (make run-prod PROD_PG=postgresql://...).
+# RabbitMQ's guest account only works on loopback: a real deployment passes its own credentials.
+PROD_PG ?= postgresql://postgres@127.0.0.1:5432
+PROD_DATABASE_URL ?= $(PROD_PG)/hotline
+PROD_TRACKER_STORE_URL ?= $(PROD_PG)/hotline_rasa
+PROD_LOCK_STORE_URL ?= redis://127.0.0.1:6379/1
+PROD_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672
+PROD_RASA_PORTS ?= 5005 5006
+
+run-prod: export DATABASE_URL := $(PROD_DATABASE_URL)
+run-prod: export HOTLINE_TRACKER_STORE_URL := $(PROD_TRACKER_STORE_URL)
+run-prod: export HOTLINE_LOCK_STORE_URL := $(PROD_LOCK_STORE_URL)
+run-prod: export HOTLINE_RABBITMQ_URL := $(PROD_RABBITMQ_URL)
+run-prod: export HOTLINE_VAR_DIR := $(CURDIR)/var
+run-prod: setup $(MODEL)
+	@echo "== production shape: PostgreSQL, Redis, RabbitMQ (web/provision.py)"
+	$(APP_VENV)/bin/python -m web.provision
+	echo "== hotline ingest $(SEED_FILES) -> the PostgreSQL store"
+	$(APP_VENV)/bin/hotline ingest --refresh $(SEED_FILES)
+	exec $(APP_VENV)/bin/python -m web.supervise --rasa-port $(firstword $(PROD_RASA_PORTS)) \
+	    $(foreach port,$(wordlist 2,99,$(PROD_RASA_PORTS)),--extra-rasa-port $(port))
 
 SEED_FILES := $(sort $(wildcard $(SEEDS)/*.txt))
 KNOWLEDGE_FILES := $(shell find knowledge -type f \( -name '*.py' -o -name '*.yml' \) -not -path '*/__pycache__/*' 2>/dev/null)

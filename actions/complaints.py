@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from knowledge import calllog, tickets
 
 from .forms import NO_PHONE
-from .store import session, settings
+from .store import settings, write
 
 FORM_SLOTS = ("complaint_hospital", "complaint_description", "complaint_time", "complaint_phone",
               "complaint_phone_masked", "complaint_confirmed")
@@ -30,16 +30,20 @@ class ActionSubmitComplaint(Action):
         if tracker.get_slot("complaint_confirmed") is not True:
             return clear  # not confirmed: the form's validation already said it was cancelled
         phone = tracker.get_slot("complaint_phone")
-        with session() as s, s.begin():
-            ticket = tickets.open_ticket(
+
+        def open_ticket(s) -> str:
+            return tickets.open_ticket(
                 s,
                 hospital=tracker.get_slot("complaint_hospital"),
                 description=tracker.get_slot("complaint_description"),
                 occurred=tracker.get_slot("complaint_time"),
                 phone=None if phone in (None, NO_PHONE) else phone,
                 sender=calllog.pseudonym(settings().secret_key, tracker.sender_id),
-            )
-            number = ticket.number
+            ).number
+
+        # Retried while the store restarts: a confirmed complaint is not dropped for a few seconds
+        # of database downtime (actions/store.py).
+        number = await write(open_ticket)
         reply = f"您的投诉已登记，工单号：{number}。工作人员会尽快处理"
         reply += "。" if phone in (None, NO_PHONE) else "，并通过您留的电话联系您。"
         dispatcher.utter_message(text=reply + "您可以凭工单号拨打12320查询进度。")

@@ -48,7 +48,7 @@ def main() -> int:
     for component in config["pipeline"]:
         if component["name"].endswith("IntentEnsemble"):
             component["expose_parts"] = True
-        if component["name"].endswith("DomainEntityExtractor") or component["name"].endswith("DomainJiebaTokenizer"):
+        if "gazetteer_path" in component:
             component["gazetteer_path"] = str(ROOT / "var" / "gazetteer.json")
 
     folds = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=12320)

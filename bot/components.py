@@ -20,13 +20,17 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import jieba
+import numpy as np
+from scipy.sparse import coo_matrix, csr_matrix
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.featurizers.sparse_featurizer.sparse_featurizer import SparseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -117,8 +121,31 @@ class DomainJiebaTokenizer(Tokenizer):
         return self._apply_token_pattern(tokens)
 
 
+class _NamesInModel:
+    """The store's names (the gazetteer) kept inside the trained model: read from the file at
+    training, saved into the model, read back from the model at load (never from the repo)."""
+
+    def _keep_names(self, model_storage: ModelStorage, resource: Resource, gazetteer: dict) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        self._gazetteer = gazetteer
+        self._names = NameMatcher(gazetteer)
+        self._measures = measure_vocabulary(gazetteer)
+
+    @staticmethod
+    def _names_of_model(model_storage: ModelStorage, resource: Resource) -> dict:
+        with model_storage.read_from(resource) as directory:
+            return json.loads((Path(directory) / GAZETTEER_FILE).read_text(encoding="utf-8"))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        with self._model_storage.write_to(self._resource) as directory:
+            (Path(directory) / GAZETTEER_FILE).write_text(
+                json.dumps(self._gazetteer, ensure_ascii=False), encoding="utf-8")
+        return self._resource
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
-class DomainEntityExtractor(GraphComponent, EntityExtractorMixin):
+class DomainEntityExtractor(_NamesInModel, GraphComponent, EntityExtractorMixin):
     """Entities from the knowledge store's names (spaCy rule-based matching) and from patterns."""
 
     @staticmethod
@@ -128,11 +155,7 @@ class DomainEntityExtractor(GraphComponent, EntityExtractorMixin):
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  gazetteer: dict) -> None:
         self._config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self._gazetteer = gazetteer
-        self._names = NameMatcher(gazetteer)
-        self._measures = measure_vocabulary(gazetteer)
+        self._keep_names(model_storage, resource, gazetteer)
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -142,15 +165,7 @@ class DomainEntityExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "DomainEntityExtractor":
-        with model_storage.read_from(resource) as directory:
-            gazetteer = json.loads((Path(directory) / GAZETTEER_FILE).read_text(encoding="utf-8"))
-        return cls(config, model_storage, resource, gazetteer)
-
-    def train(self, training_data: TrainingData) -> Resource:
-        with self._model_storage.write_to(self._resource) as directory:
-            (Path(directory) / GAZETTEER_FILE).write_text(
-                json.dumps(self._gazetteer, ensure_ascii=False), encoding="utf-8")
-        return self._resource
+        return cls(config, model_storage, resource, cls._names_of_model(model_storage, resource))
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -164,50 +179,193 @@ class DomainEntityExtractor(GraphComponent, EntityExtractorMixin):
         return training_data
 
     def extract(self, text: str) -> List[Dict[Text, Any]]:
-        entities: List[Dict[Text, Any]] = []
-        taken: list[tuple[int, int]] = []
-        for found in find_phones(text):
+        return extract_entities(text, self._names, self._measures)
+
+
+def extract_entities(text: str, names: NameMatcher, measures: Any) -> List[Dict[Text, Any]]:
+    """Phones, store names (typos, ambiguity), periods and measures of a text, as Rasa entities."""
+    entities: List[Dict[Text, Any]] = []
+    taken: list[tuple[int, int]] = []
+    for found in find_phones(text):
+        taken.append((found.start, found.end))
+        entities.append(_entity(found.entity, found.start, found.end, found.value))
+    measure_words = [(f.start, f.end) for f in find_measures(text, measures)]
+    for match in names.find(text, reserved=measure_words):
+        if any(match.start < e and match.end > s for s, e in taken):
+            continue
+        taken.append((match.start, match.end))
+        entity = _entity(match.kind, match.start, match.end,
+                         match.text if match.ambiguous else match.candidates[0])
+        if match.ambiguous:
+            entity["ambiguous"] = True
+            entity["candidates"] = list(match.candidates)
+        if match.typo:
+            entity["typo"] = match.text
+        entities.append(entity)
+    for found in find_periods(text):
+        if not any(found.start < e and found.end > s for s, e in taken):
             taken.append((found.start, found.end))
-            entities.append(_entity(found.entity, found.start, found.end, found.value))
-        measure_words = [(f.start, f.end) for f in find_measures(text, self._measures)]
-        for match in self._names.find(text, reserved=measure_words):
-            if any(match.start < e and match.end > s for s, e in taken):
-                continue
-            taken.append((match.start, match.end))
-            entity = _entity(match.kind, match.start, match.end,
-                             match.text if match.ambiguous else match.candidates[0])
-            if match.ambiguous:
-                entity["ambiguous"] = True
-                entity["candidates"] = list(match.candidates)
-            if match.typo:
-                entity["typo"] = match.text
-            entities.append(entity)
-        for found in find_periods(text):
-            if not any(found.start < e and found.end > s for s, e in taken):
-                taken.append((found.start, found.end))
-                entities.append(_entity("period", found.start, found.end, found.value))
-        for found in find_measures(text, self._measures, taken):
-            entities.append(_entity("measure", found.start, found.end, found.value))
-        return sorted(entities, key=lambda e: e["start"])
+            entities.append(_entity("period", found.start, found.end, found.value))
+    for found in find_measures(text, measures, taken):
+        entities.append(_entity("measure", found.start, found.end, found.value))
+    return sorted(entities, key=lambda e: e["start"])
 
 
 def _entity(kind: str, start: int, end: int, value: str) -> Dict[Text, Any]:
     return {"entity": kind, "start": start, "end": end, "value": value, "confidence_entity": 1.0}
 
 
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class DomainFeaturizer(_NamesInModel, SparseFeaturizer, GraphComponent):
+    """What the rules know, as features for the classifiers: which kinds of names, periods,
+    measures and phones a message holds (by kind, never by name, so that a hospital seen in no
+    training example counts like any other), and the crisis rule layer's verdicts (a danger phrase,
+    an idiom or lookalike, a question about crisis statistics).
+
+    "鼓楼医院2023年缴费金额" (subject, period, measure: a statistics question) and "2023年的呢"
+    (a period alone: a follow-up) differ in exactly these. One column per feature, on each token
+    inside the span and on the sentence. The gazetteer is saved into the model, as the extractor's.
+    """
+
+    FEATURES = ("hospital", "district", "channel", "platform", "hotline", "ambiguous", "typo",
+                "period", "measure", "phone", "crisis_phrase", "crisis_lookalike", "crisis_statistics")
+
+    @classmethod
+    def required_components(cls) -> List[type]:
+        return [Tokenizer]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**SparseFeaturizer.get_default_config(), "gazetteer_path": None}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 execution_context: ExecutionContext, gazetteer: dict) -> None:
+        super().__init__(execution_context.node_name, config)
+        self._keep_names(model_storage, resource, gazetteer)
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        pass
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "DomainFeaturizer":
+        return cls(config, model_storage, resource, execution_context,
+                   _read_gazetteer(config["gazetteer_path"]))
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "DomainFeaturizer":
+        return cls(config, model_storage, resource, execution_context,
+                   cls._names_of_model(model_storage, resource))
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self.process(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            tokens = message.get(TOKENS_NAMES[TEXT]) or []
+            if not text or not tokens:
+                continue
+            sequence, sentence = self.features(text, tokens)
+            self.add_features_to_message(sequence, sentence, TEXT, message)
+        return messages
+
+    def features(self, text: str, tokens: List[Token]) -> tuple[coo_matrix, coo_matrix]:
+        column = {name: i for i, name in enumerate(self.FEATURES)}
+        spans: list[tuple[str, int, int]] = []
+        for entity in extract_entities(text, self._names, self._measures):
+            if entity["entity"] in column:
+                spans.append((entity["entity"], entity["start"], entity["end"]))
+            for flag in ("ambiguous", "typo"):
+                if entity.get(flag):
+                    spans.append((flag, entity["start"], entity["end"]))
+        phrase = crisis.danger_phrase(text)
+        if phrase:
+            start = text.find(phrase)
+            spans.append(("crisis_phrase", max(start, 0), max(start, 0) + len(phrase)))
+        elif crisis.only_looks_like_crisis(text):
+            spans.append(("crisis_lookalike", 0, len(text)))
+        if crisis.statistics_question(text):
+            spans.append(("crisis_statistics", 0, len(text)))
+        sequence = np.zeros((len(tokens), len(self.FEATURES)))
+        sentence = np.zeros((1, len(self.FEATURES)))
+        for name, start, end in spans:
+            sentence[0, column[name]] = 1.0
+            for i, token in enumerate(tokens):
+                if token.start < end and token.end > start:
+                    sequence[i, column[name]] = 1.0
+        return coo_matrix(sequence), coo_matrix(sentence)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class IntentEnsemble(LogisticRegressionClassifier):
     """Runs right after DIETClassifier (configured with ranking_length: 0, so that its whole
     distribution is there): fits a logistic regression on the same featurised text and replaces the
-    intent by the weighted mean of both distributions."""
+    intent by the weighted mean of both distributions.
+
+    The regression sees the message's n-gram counts weighted as sublinear TF-IDF (1 + log tf, times
+    idf, rows L2-normalised) with a weaker regularisation (C): on these short messages raw counts let
+    long messages and common characters dominate. The idf vector is learnt in training and saved
+    into the model beside the classifier.
+    """
+
+    IDF_FILE = "idf.npy"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {**LogisticRegressionClassifier.get_default_config(), "max_iter": 1000,
                 "diet_weight": 0.5, "ranking_length": 10,
+                "tfidf": False, "C": 1.0,
                 # bench/cv_ensemble.py: both distributions in the parse output, to choose diet_weight
                 # by cross-validation on the training data (never on the held-out set).
                 "expose_parts": False}
+
+    def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage,
+                 resource: Resource) -> None:
+        super().__init__(config, name, model_storage, resource)
+        self.clf.set_params(C=float(self.config["C"]))
+        self.idf: Optional[np.ndarray] = None
+
+    def _create_X(self, messages: List[Message]) -> csr_matrix:
+        counts = super()._create_X(messages).tocsr().astype(np.float64)
+        if not self.config["tfidf"] or self.idf is None:
+            return counts
+        return _tfidf(counts, self.idf)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        self.idf = None  # counts first: the idf is learnt from them
+        X, y = self._create_training_matrix(training_data)
+        if X.shape[0] == 0:
+            return self._resource
+        X.sum_duplicates()
+        if self.config["tfidf"]:
+            documents = np.bincount(X.indices, minlength=X.shape[1])  # per column: messages with it
+            self.idf = np.log((1.0 + X.shape[0]) / (1.0 + documents)) + 1.0
+            X = _tfidf(X, self.idf)
+        self.clf.fit(X, y)
+        self.persist()
+        return self._resource
+
+    def persist(self) -> None:
+        import skops.io as sio
+
+        with self._model_storage.write_to(self._resource) as model_dir:
+            sio.dump(self.clf, model_dir / f"{self._resource.name}.skops")
+            if self.idf is not None:
+                np.save(model_dir / self.IDF_FILE, self.idf, allow_pickle=False)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "IntentEnsemble":
+        component = super().load(config, model_storage, resource, execution_context, **kwargs)
+        if component.config["tfidf"]:
+            # A model without its idf would weigh messages differently from training: refuse it.
+            with model_storage.read_from(resource) as model_dir:
+                component.idf = np.load(model_dir / cls.IDF_FILE, allow_pickle=False)
+        return component
 
     def regression(self, messages: List[Message]) -> List[Dict[Text, float]]:
         """The regression's whole distribution for each message."""
@@ -265,9 +423,25 @@ class CrisisGuard(GraphComponent, IntentClassifier):
                 ranking = [top] + [r for r in ranking if r.get(INTENT_NAME_KEY) != self._intent]
                 message.set(INTENT, top, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-            elif intent.get(INTENT_NAME_KEY) == self._intent and crisis.only_looks_like_crisis(text):
-                rest = [r for r in ranking if r.get(INTENT_NAME_KEY) not in (self._intent, "nlu_fallback")]
-                if rest:
-                    message.set(INTENT, rest[0], add_to_output=True)
+            elif crisis.only_looks_like_crisis(text):
+                # Crisis leaves the ranking too, not just the top: behind a low-confidence fallback
+                # it would otherwise be offered as one of the two likeliest topics.
+                rest = [r for r in ranking if r.get(INTENT_NAME_KEY) != self._intent]
+                if intent.get(INTENT_NAME_KEY) == self._intent:
+                    real = [r for r in rest if r.get(INTENT_NAME_KEY) != "nlu_fallback"]
+                    if real:
+                        message.set(INTENT, real[0], add_to_output=True)
+                        message.set(INTENT_RANKING_KEY, real, add_to_output=True)
+                elif len(rest) < len(ranking):
                     message.set(INTENT_RANKING_KEY, rest, add_to_output=True)
         return messages
+
+
+def _tfidf(counts: csr_matrix, idf: np.ndarray) -> csr_matrix:
+    """Sublinear TF-IDF, rows L2-normalised (sklearn's TfidfTransformer(sublinear_tf=True))."""
+    weighted = counts.copy()
+    weighted.data = 1.0 + np.log(weighted.data)
+    weighted = weighted.multiply(idf.reshape(1, -1)).tocsr()
+    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1))).ravel()
+    norms[norms == 0] = 1.0
+    return csr_matrix(weighted.multiply(1.0 / norms.reshape(-1, 1)))

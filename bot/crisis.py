@@ -69,3 +69,8 @@ def only_looks_like_crisis(text: str) -> bool:
     """An idiom or a statistics question, with no danger phrase beside it."""
     looks = bool(_NOT_DANGER_RE.search(text) or _STATISTICS.search(text))
     return looks and danger_phrase(text) is None
+
+
+def statistics_question(text: str) -> bool:
+    """A question about crisis statistics (2023年心理危机干预多少通)."""
+    return bool(_STATISTICS.search(text))

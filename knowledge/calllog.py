@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 TICKET_SLOT = "ticket_number"  # the slot the complaint action sets to the ticket's number
 MAX_TEXT = 4000  # a message longer than this is not a question; the log keeps its start
+# The console's lookup box talks to Rasa as console-<hmac of the agent's name> (web/console): agents'
+# lookups are no residents' calls, so their events are dropped instead of entering the call log.
+CONSOLE_SENDER_PREFIX = "console-"
 
 
 def pseudonym(key: bytes, sender_id: str) -> str:
@@ -74,6 +77,8 @@ def consume_once(engine: Engine, key: bytes, *, batch: int = 500) -> int:
             if event is None:
                 continue
             sender_id = sender_id or event.get("sender_id") or ""
+            if str(sender_id).startswith(CONSOLE_SENDER_PREFIX):
+                continue  # an agent's lookup in the console, not a resident's call: deleted, not counted
             name = pseudonym(key, str(sender_id))
             _apply(session, senders, name, event, data, seen)
         session.flush()

@@ -10,6 +10,7 @@
     hotline tickets [--status S] [--kind K]                      list work orders (phones masked)
     hotline ticket NUMBER [--status S --actor NAME [--note T]]   show one; or move it (open, in_progress, closed)
     hotline work-order --kind 市12345工单|省12345工单 --hospital H --description D --occurred T [--phone P] --actor NAME
+    hotline agent add NAME [--password-stdin] | agent list | agent disable NAME   agents of the console
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from . import queries
@@ -46,6 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args, url)
     except BrokenPipeError:  # `hotline facts | head`
         return 0
+    except OperationalError as exc:
+        # The store's server is down or unreachable (a restart, a wrong URL): one line, no traceback.
+        where = make_url(url).render_as_string(hide_password=True)
+        print(f"hotline: the store does not answer ({where}): {str(exc.orig or exc).strip().splitlines()[0]}",
+              file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -116,6 +125,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--phone")
     p.add_argument("--actor", required=True)
     p.set_defaults(handler=cmd_work_order)
+
+    p = sub.add_parser("agent", help="agents of the console (/console)")
+    agent = p.add_subparsers(required=True, metavar="ACTION")
+    a = agent.add_parser("add", help="create an agent; the password is asked twice (or read from stdin)")
+    a.add_argument("name")
+    a.add_argument("--password-stdin", action="store_true",
+                   help="read the password from the first line of stdin (scripts, tests)")
+    a.set_defaults(handler=cmd_agent_add)
+    a = agent.add_parser("list", help="every agent, whether active, last login")
+    a.set_defaults(handler=cmd_agent_list)
+    a = agent.add_parser("disable", help="an agent can no longer log in; their sessions end")
+    a.add_argument("name")
+    a.set_defaults(handler=cmd_agent_disable)
     return parser
 
 
@@ -380,6 +402,53 @@ def cmd_work_order(args, url: str) -> int:
     except tickets.TicketError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_agent_add(args, url: str) -> int:
+    from . import console
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            print("error: the two passwords differ; nothing was created", file=sys.stderr)
+            return 1
+    try:
+        with _engine(url) as engine, Session(engine) as session, session.begin():
+            agent = console.add_agent(session, args.name, password)
+            print(f"agent {agent.name} created: log in at /console/login")
+    except console.AgentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_agent_list(args, url: str) -> int:
+    from . import console
+
+    with _engine(url) as engine, Session(engine) as session:
+        rows = console.agents(session)
+        for a in rows:
+            last = f"{a.last_login:%Y-%m-%d %H:%M} UTC" if a.last_login else "never"
+            print(f"{a.name}\t{'active' if a.active else 'disabled'}\tlast login {last}")
+    print(f"{len(rows)} agent(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_agent_disable(args, url: str) -> int:
+    from . import console
+
+    try:
+        with _engine(url) as engine, Session(engine) as session, session.begin():
+            console.disable_agent(session, args.name)
+    except console.AgentNotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"agent {args.name} disabled; their sessions are closed")
     return 0
 
 

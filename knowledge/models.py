@@ -313,3 +313,99 @@ def period_label(period: str) -> str:
         year, month = period.split("-", 1)
         return f"{year}年{int(month)}月"
     return f"{period}年"
+
+
+# --- the agent console (web/console, knowledge/console.py) -------------------------------------
+
+
+class Agent(Base):
+    """A hotline agent who may log into the console (`hotline agent add NAME`)."""
+
+    __tablename__ = "agent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    # scrypt$<n>$<r>$<p>$<salt b64>$<key b64>: the KDF parameters travel with the hash, so that
+    # they can be raised later without invalidating older passwords.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login: Mapped[datetime | None] = mapped_column(DateTime)
+
+    def __repr__(self) -> str:  # no hash in logs
+        return f"<Agent {self.name}{'' if self.active else ' (disabled)'}>"
+
+
+class ConsoleSession(Base):
+    """A logged-in browser. Only the SHA-256 of the cookie's token is kept: a copy of the store
+    does not let anyone log in."""
+
+    __tablename__ = "console_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agent.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))  # the token every form of this session carries
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+    agent: Mapped[Agent] = relationship()
+
+
+class LoginFailure(Base):
+    """One failed login, by name and by client address (two rows): what throttling counts, in the
+    store so that it holds across restarts and across app workers."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_key", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120))  # name:<agent name> or addr:<client address>
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class TicketAudit(Base):
+    """Who viewed or changed which ticket in the console. Plain columns, no foreign keys: the
+    audit outlives whatever it is about."""
+
+    __tablename__ = "ticket_audit"
+    __table_args__ = (Index("ix_ticket_audit_ticket", "ticket_number", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    agent: Mapped[str] = mapped_column(String(50))
+    ticket_number: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20))  # viewed, status, registered
+    detail: Mapped[str | None] = mapped_column(String(200))  # open → in_progress
+
+
+# --- the WeChat gateway (web/wechat) ---------------------------------------------------------------
+# Neither table holds an OpenID: senders are the gateway's pseudonyms (wx-…, a keyed hash).
+
+
+class WechatMessage(Base):
+    """A message WeChat delivered, claimed by the first delivery (a unique key: WeChat retries a
+    message it got no answer to, possibly to another app process), so the assistant sees it once and
+    every retry gets the same answer. Rows are pruned after a day (web/wechat/store.py)."""
+
+    __tablename__ = "wechat_message"
+    __table_args__ = (Index("ix_wechat_message_received", "received_at"),)
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)  # MsgId, or event:<sender>:<CreateTime>
+    sender: Mapped[str] = mapped_column(String(40))  # pseudonym
+    # answering → answered (passive reply) | async (answer too slow: customer-service API) → sent | failed
+    state: Mapped[str] = mapped_column(String(12))
+    reply: Mapped[str | None] = mapped_column(Text)  # the answer once known
+    received_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WechatChoice(Base):
+    """The numbered choices (the assistant's buttons) last offered to a WeChat user: a bare number
+    sent back picks one; any other message clears them."""
+
+    __tablename__ = "wechat_choice"
+
+    sender: Mapped[str] = mapped_column(String(40), primary_key=True)  # pseudonym
+    choices: Mapped[list] = mapped_column(JSON)  # [{"title": …, "payload": …}]
+    offered_at: Mapped[datetime] = mapped_column(DateTime)  # UTC

@@ -30,6 +30,24 @@ class Settings:
     wechat_aes_key: str | None = field(default=None, kw_only=True, repr=False)
     wechat_secret: str | None = field(default=None, kw_only=True, repr=False)
     wechat_api_url: str = field(default="https://api.weixin.qq.com", kw_only=True)
+    # The agent console's session cookie gets the Secure flag (HOTLINE_COOKIE_SECURE=1) when the app
+    # is served behind HTTPS; off by default so that http://127.0.0.1 works for `make run` and tests.
+    cookie_secure: bool = field(default=False, kw_only=True)
+
+    # Production shape (README, Configuration; web/endpoints.py): each one unset keeps the embedded
+    # default. Several Rasa servers behind the app (HOTLINE_RASA_URLS; empty: rasa_url alone), Rasa's
+    # tracker store on PostgreSQL, its lock store on Redis, its event broker on RabbitMQ (the queue
+    # the app's consumer reads, web/broker.py).
+    rasa_urls: tuple[str, ...] = field(default=(), kw_only=True)
+    tracker_store_url: str | None = field(default=None, kw_only=True, repr=False)
+    lock_store_url: str | None = field(default=None, kw_only=True, repr=False)
+    rabbitmq_url: str | None = field(default=None, kw_only=True, repr=False)
+    rabbitmq_queue: str = field(default="hotline_events", kw_only=True)
+
+    @property
+    def rasa_instances(self) -> tuple[str, ...]:
+        """Every Rasa server the app spreads conversations over (web/rasa.py)."""
+        return self.rasa_urls or (self.rasa_url,)
 
     @cached_property
     def secret_key(self) -> bytes:
@@ -52,11 +70,18 @@ class Settings:
                    app_port=int(env.get("HOTLINE_APP_PORT") or 8080),
                    rasa_url=(env.get("HOTLINE_RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
                    secret_key_env=_key_from_env(env.get("HOTLINE_SECRET_KEY")),
+                   rasa_urls=tuple(u.strip().rstrip("/") for u in (env.get("HOTLINE_RASA_URLS") or "").split(",")
+                                   if u.strip()),
+                   tracker_store_url=env.get("HOTLINE_TRACKER_STORE_URL") or None,
+                   lock_store_url=env.get("HOTLINE_LOCK_STORE_URL") or None,
+                   rabbitmq_url=env.get("HOTLINE_RABBITMQ_URL") or None,
+                   rabbitmq_queue=env.get("HOTLINE_RABBITMQ_QUEUE") or "hotline_events",
                    wechat_token=env.get("WECHAT_TOKEN") or None,
                    wechat_appid=env.get("WECHAT_APPID") or None,
                    wechat_aes_key=env.get("WECHAT_AES_KEY") or None,
                    wechat_secret=env.get("WECHAT_SECRET") or None,
-                   wechat_api_url=(env.get("WECHAT_API_URL") or "https://api.weixin.qq.com").rstrip("/"))
+                   wechat_api_url=(env.get("WECHAT_API_URL") or "https://api.weixin.qq.com").rstrip("/"),
+                   cookie_secure=_flag(env.get("HOTLINE_COOKIE_SECURE")))
 
 
 def normalise_url(url: str) -> str:
@@ -65,6 +90,17 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _flag(value: str | None) -> bool:
+    """An on/off variable: 1, true, yes, on (any case) are on; unset or empty is off."""
+    if not value:
+        return False
+    if value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{value!r} is not on or off (1/0, true/false, yes/no, on/off)")
 
 
 MIN_KEY_BYTES = 16  # shorter keys make pseudonyms of guessable ids (phone-like sender ids) brute-forceable

@@ -15,9 +15,13 @@ from aiohttp import web
 from knowledge.db import make_engine
 from knowledge.settings import Settings
 
+from .broker import EventBrokerConsumer
+from .console import add_console
 from .consumer import CallLogConsumer
-from .keys import CALL_LOG, ENGINE, HTTP, SETTINGS
+from .keys import CALL_LOG, ENGINE, EVENT_BROKER, HTTP, SETTINGS
 from .routes import routes
+from .wechat.accesslog import RedactingAccessLogger
+from .wechat.routes import add_wechat
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +30,13 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
     app.add_routes(routes)
+    add_console(app)  # /console: the agents' console (web/console)
     app.cleanup_ctx.append(store_engine)
     app.cleanup_ctx.append(http_client)
     app.cleanup_ctx.append(call_log_consumer)
+    add_wechat(app)  # /wechat: the official account's gateway (web/wechat); uses the engine and HTTP client
+    if settings.rabbitmq_url:
+        app.cleanup_ctx.append(event_broker_consumer)
     return app
 
 
@@ -55,13 +63,25 @@ async def call_log_consumer(app: web.Application) -> AsyncIterator[None]:
     await consumer.stop()
 
 
+async def event_broker_consumer(app: web.Application) -> AsyncIterator[None]:
+    # Rasa's events from RabbitMQ into the store's events table (web/broker.py); the call-log
+    # consumer above takes them from there. Stopped first: its last rows are still consumed.
+    settings = app[SETTINGS]
+    consumer = EventBrokerConsumer(app[ENGINE], settings.rabbitmq_url, settings.rabbitmq_queue)
+    app[EVENT_BROKER] = consumer
+    consumer.start()
+    yield
+    await consumer.stop()
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)-7s %(name)s - %(message)s")
     settings = Settings.from_env()
     log.info("store %s, Rasa server %s", _safe_url(settings.database_url), settings.rasa_url)
     web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port,
-                print=lambda line: log.info("%s", line.strip()))
+                print=lambda line: log.info("%s", line.strip()),
+                access_log_class=RedactingAccessLogger)  # no OpenID from /wechat's query string
 
 
 def _safe_url(url: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from knowledge.settings import Settings
 
+from .broker import EventBrokerConsumer
 from .consumer import CallLogConsumer
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -18,3 +19,5 @@ ENGINE = web.AppKey("engine", Engine)
 # Outgoing HTTP (the Rasa server; later the WeChat API), one connection pool for the app's life.
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 CALL_LOG = web.AppKey("call_log", CallLogConsumer)
+# Only when Rasa's event broker is RabbitMQ (HOTLINE_RABBITMQ_URL): its queue into the store.
+EVENT_BROKER = web.AppKey("event_broker", EventBrokerConsumer)

@@ -3,16 +3,37 @@
 The WeChat gateway and the console's lookup box both go through ``ask``, so residents and agents
 get the same understanding and the same actions. The Rasa server listens on loopback only; this
 app is what faces the internet.
+
+Several Rasa servers (HOTLINE_RASA_URLS; ``Settings.rasa_instances``): each conversation (sender)
+sticks to one of them, chosen by rendezvous hashing of the sender id (the same in every app process,
+and when one server goes, only its conversations move), and moves to the next one in its order when
+that server cannot be reached. The next server continues the conversation from the shared tracker
+store (PostgreSQL), under the shared lock store (Redis): web/endpoints.py. A server that could not be
+reached is tried last for a few seconds.
+
+When Rasa answers with no message at all, the resident gets TEMPORARY_FAILURE instead of silence.
+That is what Rasa does when a custom action fails (the action server is down, or the store it reads
+is): it logs the error, drops the action's events and answers nothing. The message itself is in the
+call log (the event broker has it); the same conversation goes on when the action server is back.
+(The dialogue model also answers nothing to a few messages it cannot place, e.g. a lone "0": the
+same reply fits, it asks for the message again.)
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import aiohttp
 
 WEBHOOK = "/webhooks/rest/webhook"
+# What a resident reads when Rasa answered nothing (a failed custom action): it must say the failure
+# is temporary and what to do meanwhile. No figure: only the hotline's own number, which is its name.
+TEMPORARY_FAILURE = "抱歉，这次没能为您答复。请稍后再发一次，或换个说法；着急的话请拨打12320人工服务。"
+DOWN_FOR = 5.0  # seconds a server that could not be reached is tried last
+_down_until: dict[str, float] = {}  # per process: a hint for ordering, never a reason to skip a server
 
 
 class AssistantUnavailable(RuntimeError):
@@ -41,20 +62,62 @@ class Reply:
         return cls(text=str(item.get("text") or ""), buttons=buttons, custom=custom)
 
 
-async def ask(http: aiohttp.ClientSession, rasa_url: str, sender: str, message: str,
+async def ask(http: aiohttp.ClientSession, rasa_url: str | Sequence[str], sender: str, message: str,
               *, timeout: float = 30.0) -> list[Reply]:
     """The assistant's replies to one message of ``sender`` (an id that is never a clear OpenID).
 
+    ``rasa_url``: one Rasa server, or several (``settings.rasa_instances``): see the module docstring.
     ``message`` may be a button's payload (``/intent{...}``): Rasa takes it as that intent.
-    Raises AssistantUnavailable when the Rasa server cannot be reached or fails; asyncio.TimeoutError
-    is turned into it too, so callers have one error to handle.
+    Raises AssistantUnavailable when no Rasa server can be reached or one fails; asyncio.TimeoutError
+    is turned into it too, so callers have one error to handle. An empty answer becomes one
+    TEMPORARY_FAILURE reply (marked ``custom={"temporary_failure": True}``).
     """
+    urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
+    if not urls:
+        raise ValueError("no Rasa server to ask")
+    errors = []
+    for url in route(urls, sender):
+        try:
+            replies = await _ask_one(http, url, sender, message, timeout)
+        except _Unreachable as exc:
+            # Nothing reached this server (or it died while answering): the next one takes over.
+            _down_until[url] = time.monotonic() + DOWN_FOR
+            errors.append(f"{url}: {exc}")
+            continue
+        _down_until.pop(url, None)
+        if not replies:
+            return [Reply(text=TEMPORARY_FAILURE, custom={"temporary_failure": True})]
+        return replies
+    raise AssistantUnavailable("no Rasa server answered (" + "; ".join(errors) + ")")
+
+
+def route(urls: Sequence[str], sender: str) -> list[str]:
+    """The order in which ``sender``'s messages try the servers: rendezvous hashing (the same in
+    every process, whatever the order of ``urls``), servers recently unreachable last."""
+    def weight(url: str) -> bytes:
+        return hashlib.sha256(f"{url}\n{sender}".encode("utf-8", "surrogatepass")).digest()
+
+    now = time.monotonic()
+    ranked = sorted(dict.fromkeys(urls), key=weight, reverse=True)
+    return sorted(ranked, key=lambda url: _down_until.get(url, 0.0) > now)  # stable: keeps the ranking
+
+
+class _Unreachable(AssistantUnavailable):
+    """The server could not be reached, or closed the connection without answering."""
+
+
+async def _ask_one(http: aiohttp.ClientSession, rasa_url: str, sender: str, message: str,
+                   timeout: float) -> list[Reply]:
     try:
         async with http.post(rasa_url + WEBHOOK, json={"sender": sender, "message": message},
                              timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
             if resp.status != 200:
                 raise AssistantUnavailable(f"Rasa answered HTTP {resp.status}")
             body = await resp.json(content_type=None)
+    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
+        # Refused, reset or closed: the server is not there (any more). Not a timeout: a server
+        # that is slow may still be working on the message, and another would answer it again.
+        raise _Unreachable(f"{type(exc).__name__}: {exc}") from exc
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
         raise AssistantUnavailable(f"{type(exc).__name__}: {exc}") from exc
     if not isinstance(body, list):

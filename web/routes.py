@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 
 from knowledge.models import Bulletin
 
-from .keys import CALL_LOG, ENGINE, HTTP, SETTINGS
+from .keys import CALL_LOG, ENGINE, EVENT_BROKER, HTTP, SETTINGS
 
 routes = web.RouteTableDef()
 
@@ -28,6 +28,8 @@ async def healthz(request: web.Request) -> web.Response:
         _count_bulletins(app[ENGINE]), _reachable(app[HTTP], app[SETTINGS].rasa_url),
     )
     body = {"rasa": rasa, "call_log": app[CALL_LOG].state}
+    if EVENT_BROKER in app:  # RabbitMQ configured: is its queue being read into the store?
+        body["event_broker"] = app[EVENT_BROKER].state
     if isinstance(store_count, Exception):
         body = {"status": "error", "store": f"{type(store_count).__name__}: {store_count}", **body}
         return web.json_response(body, status=503)

@@ -29,10 +29,13 @@ from sqlalchemy.engine import make_url
 
 from knowledge.settings import PROJECT_ROOT, Settings
 
+from .endpoints import rasa_endpoints
+
 RASA = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 ENDPOINTS = PROJECT_ROOT / "endpoints.yml"
 CREDENTIALS = PROJECT_ROOT / "credentials.yml"
+RASA_LOGGING = PROJECT_ROOT / "rasa-logging.yml"
 HOST = "127.0.0.1"
 # SQLite: how long Rasa's broker waits for the write lock (seconds; ours: knowledge/db.py).
 BROKER_SQLITE_TIMEOUT = 30
@@ -97,9 +100,11 @@ class Service:
     process: subprocess.Popen | None = None
     _log: IO[bytes] | None = field(default=None, repr=False)
 
-    def start(self) -> None:
+    def start(self, *, append: bool = False) -> None:
+        """Start the process (again, after it exited: ``append`` keeps the log it wrote before)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "wb")
+        self.close_log()
+        self._log = open(self.log_path, "ab" if append else "wb")
         self.process = subprocess.Popen(
             self.argv, cwd=PROJECT_ROOT, env=self.env, stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -147,6 +152,10 @@ class Stack:
     log_dir: Path | None = None  # default: <var_dir>/log
     model: Path = MODEL
     base_env: Mapping[str, str] | None = None  # default: os.environ
+    # More Rasa servers (make run-prod: two), on these ports, with the same model and endpoints: the
+    # app spreads conversations over all of them (HOTLINE_RASA_URLS, web/rasa.py). They share the
+    # conversations only through a tracker store and a lock store (settings, web/endpoints.py).
+    extra_rasa_ports: tuple[int, ...] = ()
     services: list[Service] = field(default_factory=list, init=False)
 
     @property
@@ -161,14 +170,38 @@ class Stack:
     def app_url(self) -> str:
         return f"http://{HOST}:{self.app_port}"
 
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://{HOST}:{port}" for port in (self.rasa_port, *self.extra_rasa_ports)]
+
+    def service(self, name: str) -> Service:
+        """One of the processes by name ("action server", "Rasa server", "Rasa server 2", "app")."""
+        return next(s for s in self.services if s.name == name)
+
     def _services(self) -> list[Service]:
         log_dir = self.log_dir or self.settings.var_dir / "log"
         env = dict(os.environ if self.base_env is None else self.base_env)
         env.update(PYTHONUNBUFFERED="1", DATABASE_URL=self.settings.database_url,
                    HOTLINE_VAR_DIR=str(self.settings.var_dir))
-        rasa_env = {**RASA_ENV_DEFAULTS, **env,
-                    "HOTLINE_ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
-                    "HOTLINE_EVENT_BROKER_URL": event_broker_url(self.settings.database_url)}
+        endpoints = rasa_endpoints(
+            self.settings, f"{self.actions_url}/webhook",
+            broker_url=None if self.settings.rabbitmq_url else event_broker_url(self.settings.database_url))
+        rasa_env = {**RASA_ENV_DEFAULTS, **env, **endpoints.env}
+        endpoints_file = endpoints.path(self.settings.var_dir)
+        # RabbitMQ: Rasa's broker would log the messages it could not publish in clear (rasa-logging.yml).
+        rasa_logging = ["--logging-config-file", str(RASA_LOGGING)] if self.settings.rabbitmq_url else []
+        app_env = {**env, "HOTLINE_APP_HOST": HOST, "HOTLINE_APP_PORT": str(self.app_port),
+                   "HOTLINE_RASA_URL": self.rasa_url}
+        if self.extra_rasa_ports:
+            app_env["HOTLINE_RASA_URLS"] = ",".join(self.rasa_urls)
+        extra_rasa = [
+            Service(f"Rasa server {n}",
+                    [str(RASA), "run", "--model", str(self.model), "--interface", HOST,
+                     "--port", str(port), "--credentials", str(CREDENTIALS),
+                     "--endpoints", str(endpoints_file), *rasa_logging],
+                    rasa_env, f"http://{HOST}:{port}/", log_dir / f"rasa-{n}.log")
+            for n, port in enumerate(self.extra_rasa_ports, start=2)
+        ]
         return [
             Service("action server",
                     [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)],
@@ -177,12 +210,11 @@ class Stack:
             Service("Rasa server",
                     [str(RASA), "run", "--model", str(self.model), "--interface", HOST,
                      "--port", str(self.rasa_port), "--credentials", str(CREDENTIALS),
-                     "--endpoints", str(ENDPOINTS)],
+                     "--endpoints", str(endpoints_file), *rasa_logging],
                     rasa_env, f"{self.rasa_url}/", log_dir / "rasa.log"),
+            *extra_rasa,
             Service("app",
-                    [sys.executable, "-m", "web"],
-                    {**env, "HOTLINE_APP_HOST": HOST, "HOTLINE_APP_PORT": str(self.app_port),
-                     "HOTLINE_RASA_URL": self.rasa_url},
+                    [sys.executable, "-m", "web"], app_env,
                     f"{self.app_url}/healthz", log_dir / "app.log"),
         ]
 
@@ -191,7 +223,8 @@ class Stack:
             raise StartupError(f"no trained model at {self.model}: run make model first")
         if not RASA.is_file():
             raise StartupError(f"{RASA} not found: run make setup first")
-        busy = [p for p in (self.actions_port, self.rasa_port, self.app_port) if port_in_use(p)]
+        busy = [p for p in (self.actions_port, self.rasa_port, *self.extra_rasa_ports, self.app_port)
+                if port_in_use(p)]
         if busy:
             raise StartupError(f"port(s) {', '.join(map(str, busy))} already in use on {HOST} "
                                "(another make run? make stop ends it)")

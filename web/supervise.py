@@ -1,6 +1,7 @@
 """``make run``: the action server, the Rasa server and the app, until Ctrl-C or SIGTERM.
 
     .venv/bin/python -m web.supervise [--actions-port 5055] [--rasa-port 5005] [--app-port 8080]
+                                      [--extra-rasa-port 5006 ...]   (make run-prod: two Rasa servers)
 
 Starts the three (web/stack.py), waits until each answers, says where to talk to the assistant and
 where the logs are, then watches them: when one exits, or on SIGINT / SIGTERM (``make stop`` sends
@@ -19,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from knowledge.settings import PROJECT_ROOT, Settings
 
+from .endpoints import ConfigurationError, is_production
 from .stack import Stack, StartupError
 
 START_TIMEOUT = float(os.environ.get("HOTLINE_START_TIMEOUT", 300))
@@ -34,13 +36,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--actions-port", type=int, default=5055)
     parser.add_argument("--rasa-port", type=int, default=5005)
     parser.add_argument("--app-port", type=int, default=settings.app_port)
+    parser.add_argument("--extra-rasa-port", type=int, action="append", default=[],
+                        help="one more Rasa server on this port (needs HOTLINE_TRACKER_STORE_URL and "
+                             "HOTLINE_LOCK_STORE_URL to share conversations)")
     args = parser.parse_args(argv)
+    if args.extra_rasa_port and not (settings.tracker_store_url and settings.lock_store_url):
+        # Each server would keep its own trackers in memory: a conversation moved to another
+        # server would start again from nothing.
+        print("several Rasa servers need a shared tracker store and lock store: set "
+              "HOTLINE_TRACKER_STORE_URL and HOTLINE_LOCK_STORE_URL (make run-prod)", file=sys.stderr)
+        return 2
 
     pid_file = settings.var_dir / "run.pid"
     if (other := _running_pid(pid_file)) is not None:
         print(f"already running (pid {other}, {pid_file}): make stop ends it", file=sys.stderr)
         return 1
-    stack = Stack(settings, actions_port=args.actions_port, rasa_port=args.rasa_port, app_port=args.app_port)
+    stack = Stack(settings, actions_port=args.actions_port, rasa_port=args.rasa_port, app_port=args.app_port,
+                  extra_rasa_ports=tuple(args.extra_rasa_port))
 
     def stop(signum, _frame):
         raise Stop(signal.Signals(signum).name)
@@ -55,14 +67,15 @@ def main(argv: list[str] | None = None) -> int:
         store = _store_identity(settings)
         stack.start()
         logs = sorted({_show(s.log_path.parent) for s in stack.services})
-        print(f"== starting: action server :{args.actions_port}, Rasa server :{args.rasa_port} "
+        rasa_ports = ", :".join(map(str, (args.rasa_port, *args.extra_rasa_port)))
+        print(f"== starting: action server :{args.actions_port}, Rasa server :{rasa_ports} "
               f"(loads the model: about a minute), app :{args.app_port}; logs in {', '.join(logs)}",
               flush=True)
         stack.wait_ready(START_TIMEOUT, report=lambda s, took: print(
             f"   {s.name} ready after {took:.0f} s ({s.ready_url}, log {_show(s.log_path)})", flush=True))
         print(_banner(stack), flush=True)
         code = _watch(stack, settings, store)
-    except StartupError as exc:
+    except (StartupError, ConfigurationError) as exc:
         print(f"== could not start: {exc}", file=sys.stderr, flush=True)
         code = 1
     except Stop as why:
@@ -72,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
         pid_file.unlink(missing_ok=True)
-        print("== stopped: action server, Rasa server, app", flush=True)
+        print(f"== stopped: {', '.join(s.name for s in stack.services) or 'nothing was started'}", flush=True)
     return code
 
 
@@ -93,11 +106,41 @@ def _watch(stack: Stack, settings: Settings, store: tuple[int, int] | None) -> i
 
 
 def _banner(stack: Stack) -> str:
+    if stack.extra_rasa_ports or is_production(stack.settings):
+        return _banner_prod(stack)
     return f"""
 == the assistant is running. Talk to it (REST channel of the Rasa server):
    curl -s {stack.rasa_url.replace('http://127.0.0.1', 'localhost')}/webhooks/rest/webhook -d '{{"sender":"me","message":"你好"}}'
    health: curl -s {stack.app_url.replace('http://127.0.0.1', 'localhost')}/healthz
    Ctrl-C here (or make stop) stops all three."""
+
+
+def _banner_prod(stack: Stack) -> str:
+    s = stack.settings
+    rasa = "\n".join(f"   curl -s {url.replace('http://127.0.0.1', 'localhost')}/webhooks/rest/webhook "
+                     f"-d '{{\"sender\":\"me\",\"message\":\"你好\"}}'" for url in stack.rasa_urls)
+    backends = [f"store {_safe(s.database_url)}",
+                f"trackers {_safe(s.tracker_store_url) if s.tracker_store_url else 'in memory (each Rasa server its own)'}",
+                f"locks {_safe(s.lock_store_url) if s.lock_store_url else 'in memory'}",
+                f"events {'RabbitMQ queue ' + s.rabbitmq_queue if s.rabbitmq_url else 'SQL broker into the store'}"]
+    return f"""
+== the assistant is running ({'; '.join(backends)}).
+   The app spreads conversations over {len(stack.rasa_urls)} Rasa server(s) (web/rasa.py); any of them answers any
+   conversation from the shared tracker store:
+{rasa}
+   health: curl -s {stack.app_url.replace('http://127.0.0.1', 'localhost')}/healthz
+   Ctrl-C here (or make stop) stops them all."""
+
+
+def _safe(url: str) -> str:
+    """A URL as printed: without its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
 
 
 def _store_identity(settings: Settings) -> tuple[int, int] | None:

@@ -138,6 +138,17 @@ def test_idioms_and_statistics_are_not_crises(text, intent):
 
 
 
+def test_an_idiom_behind_a_low_confidence_fallback_is_not_offered_as_crisis():
+    """The fallback asks the resident to choose between the two likeliest topics: crisis is not one."""
+    guard = CrisisGuard(CrisisGuard.get_default_config())
+    message = Message(data={TEXT: "累死了 今天排队排了三个小时", INTENT: {"name": "nlu_fallback", "confidence": 0.3},
+                            INTENT_RANKING_KEY: [{"name": "nlu_fallback", "confidence": 0.3},
+                                                 {"name": "crisis", "confidence": 0.26},
+                                                 {"name": "complaint", "confidence": 0.2}]})
+    guard.process([message])
+    assert message.get(INTENT)["name"] == "nlu_fallback"
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["nlu_fallback", "complaint"]
+
 def test_the_ensemble_averages_diet_with_the_regression(monkeypatch):
     """DIET says thanks 0.6, the regression greet 0.9: the mean says greet 0.65."""
     from bot.components import IntentEnsemble
@@ -152,3 +163,83 @@ def test_the_ensemble_averages_diet_with_the_regression(monkeypatch):
     assert message.get(INTENT)["name"] == "greet"
     assert [(r["name"], round(r["confidence"], 2)) for r in message.get(INTENT_RANKING_KEY)] == [
         ("greet", 0.65), ("thanks", 0.35)]
+
+
+def _featurised(texts_and_intents, storage, context):
+    """Messages through Rasa's own word CountVectorsFeaturizer, as in config.yml."""
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer  # tokens here: spaced text
+
+    messages = [Message(data={TEXT: t, INTENT: i}) for t, i in texts_and_intents]
+    data = TrainingData(training_examples=messages)
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(data)
+    featurizer = CountVectorsFeaturizer.create(CountVectorsFeaturizer.get_default_config(), storage,
+                                               Resource("cv"), context)
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+    return data, (WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()), featurizer)
+
+
+def test_the_tfidf_regression_is_saved_into_the_model_and_loaded_back(storage, context):
+    from bot.components import IntentEnsemble
+
+    # "挂号" in every message is worth nothing; the rare words decide.
+    data, (tokenizer, featurizer) = _featurised(
+        [("挂号 怎么 预约", "booking_howto"), ("挂号 预约 步骤", "booking_howto"),
+         ("挂号 投诉 医生", "complaint"), ("挂号 投诉 态度", "complaint")], storage, context)
+    config = {**IntentEnsemble.get_default_config(), "tfidf": True, "C": 30}
+    trained = IntentEnsemble.create(config, storage, Resource("ens"), context)
+    trained.train(data)
+    assert trained.idf is not None
+    loaded = IntentEnsemble.load(config, storage, Resource("ens"), context)
+    assert list(loaded.idf) == list(trained.idf)
+
+    message = Message(data={TEXT: "挂号 投诉"})
+    tokenizer.process([message])
+    featurizer.process([message])
+    assert max(loaded.regression([message])[0].items(), key=lambda kv: kv[1])[0] == "complaint"
+    # The weighting is part of the model: the loaded regression sees what the trained one saw.
+    assert loaded.regression([message]) == trained.regression([message])
+
+
+def test_a_tfidf_model_without_its_idf_is_refused(storage, context, tmp_path):
+    from bot.components import IntentEnsemble
+
+    data, _ = _featurised([("挂号 预约", "booking_howto"), ("投诉 医生", "complaint")], storage, context)
+    plain = {**IntentEnsemble.get_default_config(), "tfidf": False}
+    IntentEnsemble.create(plain, storage, Resource("old"), context).train(data)
+    with pytest.raises(FileNotFoundError):
+        IntentEnsemble.load({**plain, "tfidf": True}, storage, Resource("old"), context)
+
+
+@pytest.fixture
+def domain_featurizer(gazetteer_path, storage, context):
+    from bot.components import DomainFeaturizer
+
+    return _trained_then_loaded(DomainFeaturizer, gazetteer_path, storage, context, "feat")
+
+
+def _feature_names(featurizer, tokenizer, text):
+    """{feature: [tokens carrying it]} of a message, from the features Rasa's classifiers get."""
+    message = Message(data={TEXT: text})
+    tokenizer.process([message])
+    featurizer.process([message])
+    sequence, sentence = message.get_sparse_features(TEXT)
+    names = featurizer.FEATURES
+    tokens = [t.text for t in message.get("text_tokens")]
+    on = {names[j] for j in sentence.features.tocsr().indices}
+    seq = sequence.features.toarray()
+    return {n: [tokens[i] for i in range(len(tokens)) if seq[i, names.index(n)]] for n in sorted(on)}
+
+
+def test_the_domain_features_tell_a_statistics_question_from_a_follow_up(domain_featurizer, tokenizer):
+    assert _feature_names(domain_featurizer, tokenizer, "鼓楼医院2023年缴费金额") == {
+        "hospital": ["鼓楼医院"], "period": ["2023", "年"], "measure": ["缴费金额"]}
+    assert _feature_names(domain_featurizer, tokenizer, "2023年的呢") == {"period": ["2023", "年"]}
+
+
+def test_the_domain_features_carry_the_crisis_rules_verdicts(domain_featurizer, tokenizer):
+    assert "crisis_phrase" in _feature_names(domain_featurizer, tokenizer, "我不想活了")
+    assert set(_feature_names(domain_featurizer, tokenizer, "今天排队累死了")) == {"crisis_lookalike"}
+    assert "crisis_statistics" in _feature_names(domain_featurizer, tokenizer, "2023年心理危机干预多少通")
+    assert _feature_names(domain_featurizer, tokenizer, "谢谢你") == {}

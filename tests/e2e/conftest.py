@@ -145,6 +145,19 @@ def _ingest(database_url: str, seeds: list[Path]) -> None:
         pytest.fail(f"hotline ingest failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
 
+def _wechat_env() -> dict[str, str]:
+    """The app's WeChat gateway (tests/e2e/test_wechat_e2e.py) in safe mode, with a token and AES key
+    made for this run; its customer-service API is a loopback port where a test may start the fake
+    (tests/wechat_fake.py). ``system.settings.wechat_*`` holds them for the tests."""
+    import base64
+    import secrets
+
+    (api_port,) = free_ports(1)
+    return {"WECHAT_TOKEN": secrets.token_hex(16), "WECHAT_APPID": "wx5c9f0e1d2b3a4c5d",
+            "WECHAT_AES_KEY": base64.b64encode(secrets.token_bytes(32)).decode("ascii")[:-1],
+            "WECHAT_SECRET": secrets.token_hex(16), "WECHAT_API_URL": f"http://127.0.0.1:{api_port}"}
+
+
 @pytest.fixture(scope="session")
 def system(tmp_path_factory, seeds) -> Iterator[RunningSystem]:
     started = time.monotonic()
@@ -152,7 +165,7 @@ def system(tmp_path_factory, seeds) -> Iterator[RunningSystem]:
         pytest.fail(f"no trained model at {MODEL}: run make model first")
     var_dir = tmp_path_factory.mktemp("var")
     env = {**os.environ, "HOTLINE_VAR_DIR": str(var_dir),
-           "DATABASE_URL": f"sqlite:///{var_dir / 'hotline.db'}"}
+           "DATABASE_URL": f"sqlite:///{var_dir / 'hotline.db'}", **_wechat_env()}
     settings = Settings.from_env(env)
     _ingest(settings.database_url, seeds)
     actions_port, rasa_port, app_port = free_ports(3)

@@ -1,0 +1,195 @@
+"""The console's gate: session cookies, CSRF tokens, throttled logins, security headers.
+
+- Session: a random token in the cookie ``hotline_console`` (HttpOnly, SameSite=Strict, Path=/console,
+  Secure when ``settings.cookie_secure``); the store keeps its SHA-256, the agent, an expiry and the
+  session's CSRF token (knowledge/console.py). Logging out deletes the row.
+- CSRF: every POST carries the session's token in the field ``csrf`` (403 otherwise). The login form,
+  before there is a session, uses a double-submit token: the same random value in a short-lived
+  cookie and in the form.
+- Throttling: failed logins are recorded in the store by name and by client address; each failure
+  answers after a delay that grows with the recent failures, and past the limits (5 per name, 20 per
+  address in 15 minutes) logins are refused until the window has passed.
+- Every console route but the login page and the CSS needs a live session: pages redirect to the
+  login page, the chart, the CSV and JSON answer 401.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Awaitable, Callable
+from urllib.parse import quote
+
+import aiohttp_jinja2
+from aiohttp import web
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from knowledge import console as store
+
+from ..keys import ENGINE, SETTINGS
+
+COOKIE = "hotline_console"
+LOGIN_COOKIE = "hotline_console_login"  # the login form's double-submit CSRF token
+COOKIE_PATH = "/console"
+PUBLIC_ROUTES = {"login", "login_post", "static"}  # route names reachable without a session
+LOGGED_IN = web.RequestKey("console_logged_in", store.LoggedIn)
+# A failed login answers after DELAY_STEP seconds per recent failure of that name, at most MAX_DELAY.
+DELAY_STEP = 0.25
+MAX_DELAY = 3.0
+
+# No script at all, styles and images from here only, no framing, no referrer (ticket numbers are in
+# URLs).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",  # pages hold phone numbers and tickets: no copies in caches
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers.update(SECURITY_HEADERS)
+        raise
+    if request.match_info.route.name == "static":
+        response.headers.update({k: v for k, v in SECURITY_HEADERS.items() if k != "Cache-Control"})
+    else:
+        response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@web.middleware
+async def require_login(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Finds the request's session; without one, only the public routes answer. Checks the CSRF
+    token of every POST."""
+    route = request.match_info.route.name
+    if route in PUBLIC_ROUTES:
+        if request.method == "POST":
+            form = await request.post()
+            if not _same(str(form.get("csrf", "")), request.cookies.get(LOGIN_COOKIE, "")):
+                raise forbidden("登录表单已过期，请刷新登录页后重试。")
+        return await handler(request)
+    logged = await _session_of(request)
+    if logged is None:
+        if _wants_data(request):
+            raise web.HTTPUnauthorized(text='{"error": "login required: /console/login"}',
+                                       content_type="application/json")
+        target = request.path_qs if request.method == "GET" else "/console/"
+        raise web.HTTPSeeOther(f"{COOKIE_PATH}/login?next={quote(target, safe='')}")
+    if request.method == "POST":
+        form = await request.post()
+        if not _same(str(form.get("csrf", "")), logged.csrf):
+            raise forbidden("表单校验失败（CSRF），请返回刷新页面后重试。")
+    request[LOGGED_IN] = logged
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:  # no such console page: said in the console's own page
+        return aiohttp_jinja2.render_template("error.html", request, {
+            "agent": logged.agent, "csrf": logged.csrf, "section": "", "title": "没有这个页面",
+            "message": "工作台中没有这个地址。"}, status=404)
+
+
+def forbidden(message: str) -> web.HTTPForbidden:
+    return web.HTTPForbidden(text=message)  # text/plain; charset=utf-8
+
+
+def _same(given: str, expected: str) -> bool:
+    return bool(given) and bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _wants_data(request: web.Request) -> bool:
+    if request.path.endswith((".png", ".csv", ".json")) or request.path.startswith(f"{COOKIE_PATH}/api/"):
+        return True
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+async def _session_of(request: web.Request) -> store.LoggedIn | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    engine = request.config_dict[ENGINE]
+
+    def find() -> store.LoggedIn | None:
+        with Session(engine) as s, s.begin():
+            return store.find_session(s, token)
+
+    return await asyncio.to_thread(find)
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: a console path only (never another site: //evil, \\evil)."""
+    if target and target.startswith(f"{COOKIE_PATH}/") and "//" not in target and "\\" not in target:
+        return target
+    return f"{COOKIE_PATH}/"
+
+
+# --- login, logout ------------------------------------------------------------------------------------
+
+def login_token(request: web.Request) -> str:
+    """The login form's CSRF token: the cookie's while it lives (several tabs), else a new one."""
+    token = request.cookies.get(LOGIN_COOKIE, "")
+    return token if 20 <= len(token) <= 100 else secrets.token_urlsafe(32)
+
+
+def set_login_cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
+    response.set_cookie(LOGIN_COOKIE, token, path=COOKIE_PATH, httponly=True, samesite="Strict",
+                        secure=request.config_dict[SETTINGS].cookie_secure, max_age=3600)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str | None = None  # set: logged in
+    logged: store.LoggedIn | None = None
+    locked_until: datetime | None = None  # set: refused without checking the password
+    failures: int = 0  # recent failures of this name, this one included
+
+
+async def log_in(engine: Engine, name: str, password: str, address: str | None) -> LoginResult:
+    def attempt() -> LoginResult:
+        with Session(engine) as s, s.begin():
+            until = store.locked_until(s, name, address)
+            if until is not None:
+                return LoginResult(locked_until=until)
+            agent = store.authenticate(s, name, password)
+            if agent is None:
+                store.record_failure(s, name, address)
+                return LoginResult(failures=store.recent_failures(s, name, address)[0])
+            store.clear_failures(s, agent.name)
+            token, logged = store.open_session(s, agent)
+            return LoginResult(token=token, logged=logged)
+
+    result = await asyncio.to_thread(attempt)
+    if result.failures:
+        # Slows guessing down; asyncio.sleep keeps other requests served meanwhile.
+        await asyncio.sleep(min(DELAY_STEP * result.failures, MAX_DELAY))
+    return result
+
+
+def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
+    response.set_cookie(COOKIE, token, path=COOKIE_PATH, httponly=True, samesite="Strict",
+                        secure=request.config_dict[SETTINGS].cookie_secure,
+                        max_age=store.SESSION_HOURS * 3600)
+    response.del_cookie(LOGIN_COOKIE, path=COOKIE_PATH)
+
+
+async def log_out(request: web.Request, response: web.StreamResponse) -> None:
+    engine = request.config_dict[ENGINE]
+    session_id = request[LOGGED_IN].session_id
+
+    def close() -> None:
+        with Session(engine) as s, s.begin():
+            store.close_session(s, session_id)
+
+    await asyncio.to_thread(close)
+    response.del_cookie(COOKIE, path=COOKIE_PATH)
