@@ -147,3 +147,15 @@ def test_event_broker_url(tmp_path, monkeypatch):
             == "postgresql://u:p@127.0.0.1:5432/hotline")
     with pytest.raises(ValueError):
         event_broker_url("sqlite://")
+
+
+def test_make_run_says_where_agents_and_residents_reach_it(tmp_path):
+    from web.stack import Stack
+    from web.supervise import _banner
+
+    plain = _banner(Stack(Settings(database_url=f"sqlite:///{tmp_path}/s.db", var_dir=tmp_path), app_port=8088))
+    assert "http://localhost:8088/console/" in plain and "hotline agent add" in plain
+    assert "set WECHAT_TOKEN" in plain
+    wechat = _banner(Stack(Settings(database_url=f"sqlite:///{tmp_path}/s.db", var_dir=tmp_path,
+                                    wechat_token="token"), app_port=8088))
+    assert "http://localhost:8088/wechat" in wechat and "set WECHAT_TOKEN" not in wechat

@@ -112,7 +112,17 @@ def _banner(stack: Stack) -> str:
 == the assistant is running. Talk to it (REST channel of the Rasa server):
    curl -s {stack.rasa_url.replace('http://127.0.0.1', 'localhost')}/webhooks/rest/webhook -d '{{"sender":"me","message":"你好"}}'
    health: curl -s {stack.app_url.replace('http://127.0.0.1', 'localhost')}/healthz
+{_channels(stack)}
    Ctrl-C here (or make stop) stops all three."""
+
+
+def _channels(stack: Stack) -> str:
+    """Where agents and residents reach it: the console, and the WeChat gateway when configured."""
+    app = stack.app_url.replace("127.0.0.1", "localhost")
+    wechat = (f"{app}/wechat (point the official account's server URL here, through HTTPS)"
+              if stack.settings.wechat_token else "/wechat is off: set WECHAT_TOKEN (README: The WeChat channel)")
+    return (f"   agent console: {app}/console/ (create an agent first: .venv/bin/hotline agent add NAME)\n"
+            f"   WeChat: {wechat}")
 
 
 def _banner_prod(stack: Stack) -> str:
@@ -129,6 +139,7 @@ def _banner_prod(stack: Stack) -> str:
    conversation from the shared tracker store:
 {rasa}
    health: curl -s {stack.app_url.replace('http://127.0.0.1', 'localhost')}/healthz
+{_channels(stack)}
    Ctrl-C here (or make stop) stops them all."""
 
 
