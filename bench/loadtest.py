@@ -52,7 +52,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -62,7 +62,7 @@ from knowledge.masking import mask_text
 from knowledge.models import CallTurn
 from knowledge.settings import PROJECT_ROOT, Settings
 from web.rasa import TEMPORARY_FAILURE
-from web.provision import ProvisionError, check_rabbitmq, check_redis, provision
+from web.provision import ProvisionError, check_rabbitmq, check_redis, deprovision, provision
 from web.stack import MODEL, Stack, StartupError, free_ports
 from web.wechat.gateway import pseudonym as wechat_pseudonym
 
@@ -263,34 +263,13 @@ def build(config: str, var_dir: Path, seeds: list[Path], say, cleanup: list) -> 
         settings = Settings.from_env(env)
         check_redis(REDIS_URL)
         check_rabbitmq(RABBITMQ_URL)
-        cleanup.append(lambda: _drop_prod(settings))
+        cleanup.append(lambda: deprovision(settings))
         provision(settings, say=lambda line: say(line.strip()))
         actions, rasa, rasa_2, app = free_ports(4)
         stack = Stack(settings, actions_port=actions, rasa_port=rasa, app_port=app,
                       extra_rasa_ports=(rasa_2,), base_env=env)
     _ingest(settings.database_url, seeds, env)
     return System(config, settings, stack, env, api_port)
-
-
-def _drop_prod(settings: Settings) -> None:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            for url in (settings.database_url, settings.tracker_store_url):
-                conn.execute(text(f'drop database if exists "{make_url(url).database}" with (force)'))
-    finally:
-        admin.dispose()
-
-    async def delete() -> None:
-        import aio_pika
-
-        connection = await aio_pika.connect(settings.rabbitmq_url, timeout=10)
-        async with connection:
-            channel = await connection.channel()
-            await channel.queue_delete(settings.rabbitmq_queue)
-            await channel.exchange_delete(settings.rabbitmq_queue)
-
-    asyncio.run(delete())
 
 
 async def warm_up(stack: Stack) -> None:

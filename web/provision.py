@@ -86,6 +86,34 @@ def check_rabbitmq(url: str) -> None:
                              f"{type(exc).__name__}: {exc}") from exc
 
 
+def deprovision(settings: Settings) -> None:
+    """Undo ``provision`` for a throw-away run (tests/prod, bench/loadtest.py): drop the store's and
+    the trackers' PostgreSQL databases, and delete the RabbitMQ queue and exchange."""
+    for url in (settings.database_url, settings.tracker_store_url):
+        target = make_url(normalise_url(url)) if url else None
+        if target is None or target.get_backend_name() != "postgresql":
+            continue
+        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text('drop database if exists "{}" with (force)'.format(
+                    target.database.replace('"', '""'))))
+        finally:
+            admin.dispose()
+    if settings.rabbitmq_url:
+        asyncio.run(_delete_queue(settings.rabbitmq_url, settings.rabbitmq_queue))
+
+
+async def _delete_queue(url: str, queue: str) -> None:
+    import aio_pika
+
+    connection = await aio_pika.connect(url, timeout=10)
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(queue)
+        await channel.exchange_delete(queue)
+
+
 def provision(settings: Settings, say=print) -> None:
     # The configuration as Rasa will get it, checked before anything is created.
     rasa_endpoints(settings, "http://127.0.0.1/webhook", broker_url=None if settings.rabbitmq_url else "-")

@@ -33,7 +33,7 @@ from knowledge.calllog import pseudonym
 from knowledge.db import make_engine
 from knowledge.settings import Settings
 from web import rasa
-from web.provision import ProvisionError, check_rabbitmq, check_redis, provision
+from web.provision import ProvisionError, check_rabbitmq, check_redis, deprovision, provision
 from web.stack import MODEL, Stack, StartupError, free_ports
 
 PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -182,28 +182,11 @@ def prod(tmp_path_factory, seeds) -> Iterator[ProdSystem]:
 def _drop(settings: Settings) -> None:
     """The run's databases, queue and exchange (whatever of them exists)."""
     ensure_postgres_running()
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            for url in (settings.database_url, settings.tracker_store_url):
-                conn.execute(text(f'drop database if exists "{make_url(url).database}" with (force)'))
-    finally:
-        admin.dispose()
     ensure_rabbitmq_running()
-
-    async def delete() -> None:
-        import aio_pika
-
-        connection = await aio_pika.connect(settings.rabbitmq_url, timeout=10)
-        async with connection:
-            channel = await connection.channel()
-            await channel.queue_delete(settings.rabbitmq_queue)
-            await channel.exchange_delete(settings.rabbitmq_queue)
-
     try:
-        asyncio.run(delete())
+        deprovision(settings)
     except Exception as exc:  # noqa: BLE001 - leftovers are harmless, say so and go on
-        print(f"could not delete RabbitMQ queue {settings.rabbitmq_queue}: {exc}", file=sys.stderr)
+        print(f"could not remove the run's databases or queue {settings.rabbitmq_queue}: {exc}", file=sys.stderr)
 
 
 # --- the services themselves ------------------------------------------------------------------

@@ -413,6 +413,15 @@ async def _build(request: web.Request, period: reports.Period) -> reports.Report
     return await _db(request, lambda s: reports.build_report(s, period))
 
 
+async def _requested_report(request: web.Request) -> tuple[reports.Period, reports.Report]:
+    """The report of the query's period, for the downloads; a plain-text 400 on a bad period."""
+    try:
+        period = _period(request)
+    except reports.PeriodError as exc:
+        raise web.HTTPBadRequest(text=_period_error(exc)) from None
+    return period, await _build(request, period)
+
+
 @routes.get("/report", name="report")
 async def report(request: web.Request) -> web.Response:
     try:
@@ -440,11 +449,7 @@ async def _suggest(request: web.Request) -> list[str]:
 
 @routes.get("/report.csv", name="report_csv")
 async def report_csv(request: web.Request) -> web.Response:
-    try:
-        period = _period(request)
-    except reports.PeriodError as exc:
-        return web.Response(status=400, text=_period_error(exc), charset="utf-8")
-    built = await _build(request, period)
+    period, built = await _requested_report(request)
     name = f"hotline-report-{period.label.replace('..', '_')}.csv"
     # With a BOM: Excel (what the centre's managers open it with) reads UTF-8 only with one.
     return web.Response(body=("\ufeff" + reports.to_csv(built)).encode("utf-8"),
@@ -454,11 +459,7 @@ async def report_csv(request: web.Request) -> web.Response:
 
 @routes.get("/report.png", name="report_png")
 async def report_png(request: web.Request) -> web.Response:
-    try:
-        period = _period(request)
-    except reports.PeriodError as exc:
-        return web.Response(status=400, text=_period_error(exc), charset="utf-8")
-    built = await _build(request, period)
+    _, built = await _requested_report(request)
 
     def draw() -> bytes:
         with tempfile.TemporaryDirectory(prefix="console-chart-") as tmp:
