@@ -42,7 +42,9 @@ GAZETTEER := var/gazetteer.json
 # The trained model and what it is trained from (defined here: rules below name them as prerequisites).
 MODEL := models/current.tar.gz
 NLU_REPORT := var/nlu-report
-TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard bot/*.py)
+# bot/server.py and bot/brokers.py run the server, they are not in the model: editing them retrains nothing.
+TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
+    $(filter-out bot/server.py bot/brokers.py,$(wildcard bot/*.py))
 # Tests that import Rasa: run by .venv-rasa's pytest, left out of .venv's run.
 RASA_TESTS := tests/bot
 

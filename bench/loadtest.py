@@ -13,7 +13,16 @@ API pointed at a loopback fake (tests/wechat_fake.py): nothing leaves the machin
 N residents (``--residents``, default 20) then talk at once, each looping over realistic multi-turn
 scripts (SCRIPTS), each script run as a new resident (a new OpenID): signed and encrypted callbacks
 with unique MsgIds to ``/wechat``, answered by the passive reply, exactly the way residents reach
-the assistant. The run is bounded: ``--warmup`` seconds whose latencies are not counted, then
+the assistant.
+
+Together they offer ``--rate`` messages per second (default 50, the issue's target): each resident
+sends a message every residents/rate seconds (0.4 s for 20 at 50/s), or at once when the answer to
+its last one came later than that; a resident never has two messages waiting. The targets can only
+be met this way: with no pause at all (``--rate 0``), 20 residents keep 20 messages in the system at
+every moment, so by Little's law the mean latency is 20 / throughput (400 ms at 50 messages/s, 50 ms
+only at 400/s). ``--rate 0`` measures the capacity: the most messages per second the system answers.
+
+The run is bounded: ``--warmup`` seconds whose latencies are not counted, then
 ``--duration`` seconds; no message is sent after that, the processes are stopped, whatever happens.
 
 Per message it measures the latency (client side, request to passive reply); an error is a non-200,
@@ -149,13 +158,14 @@ class Conversation:
 
 class Residents:
     def __init__(self, app_url: str, wechat: WechatServer, *, residents: int, warmup: float,
-                 duration: float, think: float) -> None:
+                 duration: float, rate: float) -> None:
         self.app_url = app_url
         self.wechat = wechat
         self.residents = residents
         self.warmup = warmup
         self.duration = duration
-        self.think = think
+        # Seconds between one resident's messages (0: none, as fast as answers come).
+        self.interval = residents / rate if rate else 0.0
         self.conversations: list[Conversation] = []
         self.t0 = 0.0
 
@@ -169,6 +179,8 @@ class Residents:
 
     async def _resident(self, http: aiohttp.ClientSession, n: int, deadline: float) -> None:
         round_ = 0
+        # Residents start spread over one interval, so the rate is even rather than in bursts.
+        next_at = time.monotonic() + self.interval * n / self.residents
         while time.monotonic() < deadline:
             phone = new_phone()
             all_scripts = scripts(phone)
@@ -177,14 +189,16 @@ class Residents:
             conversation = Conversation(len(self.conversations), script.name, new_openid(), phone)
             self.conversations.append(conversation)
             for i, step in enumerate(script.steps):
+                if next_at > time.monotonic():
+                    await asyncio.sleep(next_at - time.monotonic())
                 if time.monotonic() >= deadline:
                     return  # bounded: nothing is sent after the deadline, even mid-conversation
+                # Late answers are not caught up on with a burst: the next message waits an interval.
+                next_at = max(next_at + self.interval, time.monotonic())
                 message = await self._send(http, conversation, i, step)
                 conversation.messages.append(message)
                 if message.error:
                     break  # the resident gives up on this conversation (and starts another)
-                if self.think:
-                    await asyncio.sleep(self.think)
             else:
                 conversation.completed = True
 
@@ -487,8 +501,9 @@ async def run_load(system: System, args, say) -> tuple[Residents, dict]:
         s = system.settings
         residents = Residents(system.stack.app_url, WechatServer(s.wechat_token, s.wechat_appid, s.wechat_aes_key),
                               residents=args.residents, warmup=args.warmup, duration=args.duration,
-                              think=args.think)
-        say(f"== {args.residents} residents, {args.warmup:.0f} s warm-up + {args.duration:.0f} s measured")
+                              rate=args.rate)
+        offered = f"offering {args.rate:g} messages/s" if args.rate else "no pause (capacity)"
+        say(f"== {args.residents} residents, {offered}, {args.warmup:.0f} s warm-up + {args.duration:.0f} s measured")
         cpu = {}
 
         async def sample_cpu() -> None:
@@ -510,15 +525,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--residents", type=int, default=20, help="concurrent conversations (20)")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds not measured (10)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds measured (60)")
-    parser.add_argument("--think", type=float, default=0.0, help="seconds a resident waits between messages (0)")
+    parser.add_argument("--rate", type=float, default=TARGETS["messages_per_s"],
+                        help="messages per second all residents offer together (50; 0: no pause, the capacity)")
     parser.add_argument("--no-latency-gate", action="store_true",
                         help="a missed latency or throughput target is reported, not an exit status 1")
     parser.add_argument("--seeds", type=Path, nargs="*", help="bulletins to ingest (default: HOTLINE_SEEDS/*.txt)")
     parser.add_argument("--out", type=Path, help="JSON result (default results/loadtest-<config>.json)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary HOTLINE_VAR_DIR (logs)")
     args = parser.parse_args(argv)
-    if not (0 < args.residents <= 200 and 0 < args.duration <= 3600 and 0 <= args.warmup <= 600):
-        parser.error("--residents 1..200, --duration up to 3600 s, --warmup up to 600 s")
+    if not (0 < args.residents <= 200 and 0 < args.duration <= 3600 and 0 <= args.warmup <= 600
+            and 0 <= args.rate <= 10_000):
+        parser.error("--residents 1..200, --duration up to 3600 s, --warmup up to 600 s, --rate 0..10000")
     out = args.out or PROJECT_ROOT / "results" / f"loadtest-{args.config}.json"
     seeds = args.seeds or sorted(SEEDS.glob("*.txt"))
     if not seeds:
@@ -580,7 +597,8 @@ def main(argv: list[str] | None = None) -> int:
         ("messages per second", summary["messages_per_s"], f">= {TARGETS['messages_per_s']:.0f}",
          (summary["messages_per_s"] or 0) >= TARGETS["messages_per_s"], False),
     ]
-    say(f"\n== loadtest {args.config}: {args.residents} concurrent conversations, {args.duration:.0f} s "
+    say(f"\n== loadtest {args.config}: {args.residents} concurrent conversations offering "
+        f"{f'{args.rate:g} messages/s' if args.rate else 'as many messages as answered'}, {args.duration:.0f} s "
         f"measured after {args.warmup:.0f} s warm-up; {summary['messages']} messages in "
         f"{summary['conversations']} conversations")
     say(f"   latency p50 {summary['p50_ms']} ms, p95 {summary['p95_ms']} ms, p99 {summary['p99_ms']} ms, "
@@ -608,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                     "load_average_after": os.getloadavg()},
         "parameters": {"residents": args.residents, "warmup_s": args.warmup, "duration_s": args.duration,
-                       "think_s": args.think, "rasa_servers": len(system.stack.rasa_urls)},
+                       "offered_messages_per_s": args.rate, "rasa_servers": len(system.stack.rasa_urls)},
         "targets": TARGETS, "summary": summary, "checks": checks, "cpu": cpu_use,
         "late_answers_sent_by_api": cpu.get("late_answers_sent_by_api"),
         "gates": [{"name": n, "value": v, "target": t, "passed": p, "correctness": c} for n, v, t, p, c in gates],

@@ -16,6 +16,7 @@ import yaml
 
 from knowledge.settings import Settings
 from web import endpoints
+from web.stack import RASA_SERVER
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -137,7 +138,9 @@ def test_the_app_image_installs_only_system_packages_make_setup_installs():
 def test_the_rasa_image_runs_the_production_endpoints_without_the_http_api():
     cmd = next(args for instruction, args in dockerfile_stages()["rasa"] if instruction == "CMD")
     argv = yaml.safe_load(cmd)
-    assert argv[:2] == ["rasa", "run"] and "--enable-api" not in argv
+    # Rasa's `rasa run`, through the launcher the Makefile's processes use too (web/stack.py).
+    assert argv[:4] == ["python", "-m", "bot.server", "run"] == [Path(RASA_SERVER[0]).name, *RASA_SERVER[1:]]
+    assert "--enable-api" not in argv
     assert argv[argv.index("--endpoints") + 1] == "endpoints.prod.yml"
     assert argv[argv.index("--model") + 1] == "/app/models/current.tar.gz"
     assert argv[argv.index("--logging-config-file") + 1] == "rasa-logging.yml"

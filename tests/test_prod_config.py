@@ -13,7 +13,7 @@ import yaml
 
 from knowledge.settings import Settings
 from web import endpoints, supervise
-from web.endpoints import ConfigurationError, rasa_endpoints
+from web.endpoints import SQL_BROKER_TYPE, ConfigurationError, rasa_endpoints
 from web.rasa import route
 from web.stack import Stack
 
@@ -35,6 +35,8 @@ def test_unset_is_the_embedded_default_exactly_as_before(tmp_path):
                           "HOTLINE_EVENT_BROKER_URL": BROKER}
     assert not list(tmp_path.iterdir())  # nothing written
     assert settings(tmp_path).rasa_instances == ("http://127.0.0.1:5005",)
+    # The checked-in file names the same broker as the generated ones (one transaction per turn).
+    assert yaml.safe_load(endpoints.EMBEDDED.read_text())["event_broker"]["type"] == SQL_BROKER_TYPE
 
 
 def test_every_backend_set_is_the_checked_in_production_file_with_no_secret_in_it(tmp_path):
@@ -66,7 +68,7 @@ def test_one_backend_alone_is_written_into_the_var_dir(tmp_path):
     assert path == tmp_path / "endpoints.yml"
     config = yaml.safe_load(path.read_text())
     assert set(config) == {"action_endpoint", "tracker_store", "event_broker"}
-    assert config["event_broker"]["type"] == "SQL"  # events still go into the store
+    assert config["event_broker"]["type"] == SQL_BROKER_TYPE  # events still go into the store
     assert set(chosen.env) == set(_variables(config))
 
 

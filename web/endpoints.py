@@ -40,6 +40,8 @@ PRODUCTION = PROJECT_ROOT / "endpoints.prod.yml"
 # The variables of the files, and what Rasa's processes get in their environment.
 ACTION_ENDPOINT = "HOTLINE_ACTION_ENDPOINT_URL"
 SQL_BROKER = "HOTLINE_EVENT_BROKER_URL"
+# Rasa's SQL broker, one transaction per turn (bot/brokers.py; endpoints.yml names it too).
+SQL_BROKER_TYPE = "bot.brokers.TurnSQLEventBroker"
 TRACKER_STORE = "HOTLINE_TRACKER_STORE_URL"
 LOCK_HOST, LOCK_PORT, LOCK_DB, LOCK_PASSWORD = (
     "HOTLINE_LOCK_STORE_HOST", "HOTLINE_LOCK_STORE_PORT", "HOTLINE_LOCK_STORE_DB", "HOTLINE_LOCK_STORE_PASSWORD")
@@ -111,7 +113,7 @@ def rasa_endpoints(settings: Settings, action_webhook: str, *, broker_url: str |
     else:
         if broker_url is None:
             raise ConfigurationError("without HOTLINE_RABBITMQ_URL Rasa's events go to the store (SQL broker)")
-        config["event_broker"] = {"type": "SQL", "url": _var(SQL_BROKER)}
+        config["event_broker"] = {"type": SQL_BROKER_TYPE, "url": _var(SQL_BROKER)}
         env[SQL_BROKER] = broker_url
     return RasaEndpoints(config, env)
 
