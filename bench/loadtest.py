@@ -490,6 +490,10 @@ def cpu_report(before: dict[str, float], after: dict[str, float], messages: int,
     return report
 
 
+def offered(rate: float) -> str:
+    return f"offering {rate:g} messages/s" if rate else "with no pause (capacity)"
+
+
 async def run_load(system: System, args, say) -> tuple[Residents, dict]:
     api = FakeWechatApi(APPID, system.env["WECHAT_SECRET"])
     runner = web.AppRunner(api.app(), access_log=None)
@@ -502,8 +506,8 @@ async def run_load(system: System, args, say) -> tuple[Residents, dict]:
         residents = Residents(system.stack.app_url, WechatServer(s.wechat_token, s.wechat_appid, s.wechat_aes_key),
                               residents=args.residents, warmup=args.warmup, duration=args.duration,
                               rate=args.rate)
-        offered = f"offering {args.rate:g} messages/s" if args.rate else "no pause (capacity)"
-        say(f"== {args.residents} residents, {offered}, {args.warmup:.0f} s warm-up + {args.duration:.0f} s measured")
+        say(f"== {args.residents} residents {offered(args.rate)}, {args.warmup:.0f} s warm-up + "
+            f"{args.duration:.0f} s measured")
         cpu = {}
 
         async def sample_cpu() -> None:
@@ -597,8 +601,8 @@ def main(argv: list[str] | None = None) -> int:
         ("messages per second", summary["messages_per_s"], f">= {TARGETS['messages_per_s']:.0f}",
          (summary["messages_per_s"] or 0) >= TARGETS["messages_per_s"], False),
     ]
-    say(f"\n== loadtest {args.config}: {args.residents} concurrent conversations offering "
-        f"{f'{args.rate:g} messages/s' if args.rate else 'as many messages as answered'}, {args.duration:.0f} s "
+    say(f"\n== loadtest {args.config}: {args.residents} concurrent conversations {offered(args.rate)}, "
+        f"{args.duration:.0f} s "
         f"measured after {args.warmup:.0f} s warm-up; {summary['messages']} messages in "
         f"{summary['conversations']} conversations")
     say(f"   latency p50 {summary['p50_ms']} ms, p95 {summary['p95_ms']} ms, p99 {summary['p99_ms']} ms, "
