@@ -7,13 +7,17 @@
 #   make test-bot   pytest in .venv-rasa, tests/bot                  (PYTEST_ARGS=...)
 #   make run        store + model, then action server :5055, Rasa :5005, app :8080 until Ctrl-C / make stop
 #   make run-prod   the same scaled out: two Rasa (:5005, :5006) on PostgreSQL, Redis and RabbitMQ
+#   make shell      rasa shell on the trained model, an action server alongside (stopped when it ends)
+#   make actions    the action server alone on :5055, for rasa shell / rasa run by hand (endpoints.yml)
 #   make gazetteer  var/gazetteer.json (names for the NLU components) from the store
 #   make model      models/current.tar.gz, trained when missing or stale
+#   make crisis-model  var/crisis-model.json, the crisis detector's classifier (seconds; docs/crisis.md)
 #   make test-dialogue  rasa test core on tests/test_stories.yml (every form path)
 #   make test-nlu   rasa test nlu on tests/nlu (held out) and the NLU thresholds
 #   make bench-nlu  this config vs plain Rasa vs TF-IDF+SVM, held-out and SMP2017
+#   make bench-crisis  the crisis sets of tests/eval: the detector, then end to end through Rasa's REST channel
 #   make loadtest   simulated WeChat residents on loopback, default then production shape (LOADTEST_ARGS=...)
-#   make lock       re-resolve requirements/*.in and rewrite requirements/*.lock
+#   make lock       re-resolve requirements/*.in and rewrite requirements/*.lock (and the images' *-runtime.lock)
 #   make clean      remove generated files (var/, models/, caches); distclean: also the venvs
 #
 # Two venvs because Rasa 3.6 pins SQLAlchemy 1.4 and aiohttp 3.9 while our code uses SQLAlchemy 2.
@@ -42,9 +46,15 @@ GAZETTEER := var/gazetteer.json
 # The trained model and what it is trained from (defined here: rules below name them as prerequisites).
 MODEL := models/current.tar.gz
 NLU_REPORT := var/nlu-report
-# bot/server.py and bot/brokers.py run the server, they are not in the model: editing them retrains nothing.
+# The model is made from the data, the config and the NLU components: bot/*.py (one module per
+# component) and the pure text rules they use (safety/). bot/server/ runs the server: not an input.
 TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
-    $(filter-out bot/server.py bot/brokers.py,$(wildcard bot/*.py))
+    $(wildcard bot/*.py) $(wildcard safety/*.py) $(wildcard safety/data/*) $(wildcard language/*.py)
+# The crisis detector's classifier (safety/train.py): seconds to train, read by the NLU component at
+# training (kept in the model) and by the app at start (the WeChat gateway runs the detector too).
+CRISIS_MODEL := var/crisis-model.json
+CRISIS_FILES := $(wildcard safety/*.py) $(wildcard safety/data/*) $(wildcard language/*.py) \
+    $(shell find data/nlu -name '*.yml' 2>/dev/null)
 # Tests that import Rasa: run by .venv-rasa's pytest, left out of .venv's run.
 RASA_TESTS := tests/bot
 
@@ -69,17 +79,17 @@ RASA := $(RASA_VENV)/bin/rasa
 # they are noise here, everything else pip says is kept.
 PIP_NOISE := grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory" >&2 || true
 
-.PHONY: help setup system-deps test validate test-app test-bot run store gazetteer lock lock-rasa lock-app clean distclean model nlu-report test-nlu test-dialogue bench-nlu
+.PHONY: help setup system-deps test validate test-app test-bot run store gazetteer lock lock-rasa lock-app lock-runtime lock-rasa-runtime lock-app-runtime clean distclean model nlu-report test-nlu test-dialogue bench-nlu
 
 help:
-	@sed -n '2,19s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '2,/^$$/s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 setup: system-deps $(RASA_STAMP) $(APP_STAMP)
 
 # --- system packages --------------------------------------------------------------------
 # `hotline report --format png` draws Chinese labels: matplotlib needs a CJK font file (the machine
 # has only DejaVu). Installed from Debian's packages when missing (we run as root; CI runs `make
-# setup`); knowledge/report.py loads it by path and refuses to draw without it.
+# setup`); hotline/reports.py loads it by path and refuses to draw without it.
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 # The console's browser tests (tests/e2e/test_console_browser.py) drive Debian's headless Chromium
 # through Playwright (a test tool's own browser download cannot work here: no CDN is reachable).
@@ -128,10 +138,13 @@ endef
 $(RASA_STAMP): $(REQ)/bootstrap.lock $(REQ)/rasa.in $(REQ)/rasa.lock .python-version
 	@start=$$SECONDS
 	$(call build-venv,$(RASA_VENV),$(REQ)/rasa.in,$(REQ)/rasa.lock)
-	# Our NLU components: bot/ is linked (not installed) into $(RASA_VENV)/src, put on sys.path by a
-	# .pth file. Only bot/: the rest of the repository (knowledge/ needs SQLAlchemy 2) stays out.
+	# Our NLU components: bot/ and the pure text rules it uses (safety/, language/) are linked (not installed) into
+	# $(RASA_VENV)/src, put on sys.path by a .pth file. Only those: the rest of the repository
+	# (knowledge/, hotline/ need SQLAlchemy 2) stays out.
 	mkdir -p $(RASA_VENV)/src
 	ln -sfn $(CURDIR)/bot $(RASA_VENV)/src/bot
+	ln -sfn $(CURDIR)/safety $(RASA_VENV)/src/safety
+	ln -sfn $(CURDIR)/language $(RASA_VENV)/src/language
 	$(RASA_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))' \
 	    | { read -r site; echo "$(CURDIR)/$(RASA_VENV)/src" > "$$site/hotline-bot.pth"; }
 	# Smoke test (its chatter is shown only if it fails): Rasa, and spaCy's Chinese pipeline with
@@ -162,9 +175,15 @@ $(APP_STAMP): $(REQ)/bootstrap.lock $(REQ)/app.in $(REQ)/app.lock pyproject.toml
 # --- lock files -------------------------------------------------------------------------
 # Resolve X.in afresh (newest versions it allows) in a throw-away venv and freeze it into X.lock.
 # Review the diff before committing; `make setup` then rebuilds the venvs from the new locks.
+# X-runtime.lock (the images' locks, Dockerfile): X-runtime.in installed under X.lock's pins, i.e.
+# X.lock less the test tools and what only they need; made again after X.lock (lock-runtime alone:
+# from the X.lock there is).
 lock: lock-rasa lock-app
+	@$(MAKE) --no-print-directory lock-runtime
 
-lock-rasa lock-app: lock-%:
+lock-runtime: lock-rasa-runtime lock-app-runtime
+
+lock-rasa lock-app lock-rasa-runtime lock-app-runtime: lock-%:
 	@py="$(BASE_PYTHON)"
 	[ -n "$$py" ] || { echo "python3.10 ($(PY_VERSION)) not found" >&2; exit 1; }
 	tmp=$$(mktemp -d)
@@ -172,10 +191,10 @@ lock-rasa lock-app: lock-%:
 	"$$py" -m venv "$$tmp/venv"
 	"$$tmp/venv/bin/python" -m pip install $(PIP_FLAGS) -r $(REQ)/bootstrap.lock 2> >($(PIP_NOISE))
 	"$$tmp/venv/bin/python" -m pip install $(PIP_FLAGS) --build-constraint $(REQ)/bootstrap.lock \
-	    -r $(REQ)/$*.in 2> >($(PIP_NOISE))
+	    -r $(REQ)/$*.in $(if $(filter %-runtime,$*),-c $(REQ)/$(*:-runtime=).lock) 2> >($(PIP_NOISE))
 	"$$tmp/venv/bin/python" -m pip check
 	{
-	    echo "# Exact versions for $(REQ)/$*.in (CPython $$("$$tmp/venv/bin/python" -c 'import platform; print(platform.python_version())'), Linux x86_64)."
+	    echo "# Exact versions for $(REQ)/$*.in$(if $(filter %-runtime,$*),: the subset of $(REQ)/$(*:-runtime=).lock it installs) (CPython $$("$$tmp/venv/bin/python" -c 'import platform; print(platform.python_version())'), Linux x86_64)."
 	    echo "# Generated by 'make lock-$*' from a clean install (pip freeze --all); do not edit by hand."
 	    echo "# Used as: pip install --build-constraint $(REQ)/bootstrap.lock -r $(REQ)/$*.in -c $(REQ)/$*.lock"
 	    "$$tmp/venv/bin/python" -m pip freeze --all --exclude-editable
@@ -213,14 +232,31 @@ test-dialogue: $(MODEL)
 	    --fail-on-prediction-errors --no-plot
 
 # --- the model ----------------------------------------------------------------------------
+.PHONY: crisis-model bench-crisis
+crisis-model: $(CRISIS_MODEL)
+$(CRISIS_MODEL): $(CRISIS_FILES) $(APP_STAMP)
+	@mkdir -p $(@D)
+	$(APP_VENV)/bin/python -m safety.train --out $@
+
+# Crisis benchmark (bench/crisis.py): the detector on tests/eval/crisis, then end to end through the
+# REST channel of the real servers; BENCH_CRISIS_ARGS=--show lists every miss and false alarm.
+BENCH_CRISIS_ARGS ?=
+bench-crisis: setup $(MODEL)
+	$(APP_VENV)/bin/python bench/crisis.py $(BENCH_CRISIS_ARGS)
+	$(APP_VENV)/bin/python bench/crisis.py --e2e $(BENCH_CRISIS_ARGS)
+
 # Trained once, and again only when its inputs change (config, domain, data, our components, names).
 
 model: $(MODEL)
-$(MODEL): $(TRAINING_FILES) $(GAZETTEER) $(RASA_STAMP)
-	@echo "== rasa train -> $@"
+$(MODEL): $(TRAINING_FILES) $(GAZETTEER) $(CRISIS_MODEL) $(RASA_STAMP)
+	@echo "== rasa train -> $@ (log: var/train.log)"
 	start=$$SECONDS
-	TQDM_DISABLE=1 $(RASA) train --config config.yml --domain domain.yml --data data --out models \
-	    --fixed-model-name current > var/train.log 2>&1 || { tail -n 40 var/train.log >&2; exit 1; }
+	# Rasa's whole output into the log, its epochs on the terminal (launcher/progress.py: redrawn in
+	# place on a terminal, a line every few seconds elsewhere). TQDM_MININTERVAL: the featurisation
+	# bars draw once a second, not ten times (the epoch bars draw once an epoch).
+	TQDM_MININTERVAL=1 $(RASA) train --config config.yml --domain domain.yml --data data --out models \
+	    --fixed-model-name current 2>&1 | $(RASA_VENV)/bin/python launcher/progress.py var/train.log \
+	    || { tail -n 40 var/train.log >&2; exit 1; }
 	echo "trained in $$((SECONDS - start)) s (log: var/train.log)"
 
 # `rasa test nlu` on the held-out examples (tests/nlu, never trained on); test-nlu checks the thresholds
@@ -265,7 +301,7 @@ loadtest-default loadtest-prod: loadtest-%: setup $(MODEL)
 	$(APP_VENV)/bin/python bench/loadtest.py --config $* --seeds $(SEED_FILES) $(LOADTEST_ARGS)
 
 # --- running ----------------------------------------------------------------------------
-# The store and the model as they should be, then web/supervise.py runs the action server (:5055),
+# The store and the model as they should be, then launcher/supervise.py runs the action server (:5055),
 # the Rasa server (:5005, REST channel, HTTP API off) and our app (:8080) until Ctrl-C or SIGTERM
 # (make stop), logs in var/log/. All three use this store (Rasa's event broker writes into it).
 .PHONY: stop run-prod
@@ -274,21 +310,36 @@ RUN_PID := var/run.pid
 run: export DATABASE_URL := sqlite:///$(CURDIR)/$(STORE)
 run: export HOTLINE_VAR_DIR := $(CURDIR)/var
 run: setup $(STORE_STAMP) $(MODEL)
-	@echo "Knowledge store: $(STORE) ($$(du -h $(STORE) | cut -f1)), built from $(words $(SEED_FILES)) seed file(s) in $(SEEDS)."
-	exec $(APP_VENV)/bin/python -m web.supervise
+	@# The store's schema at head (the app creates no tables): new revisions need no re-ingest.
+	$(APP_VENV)/bin/hotline db upgrade
+	echo "Knowledge store: $(STORE) ($$(du -h $(STORE) | cut -f1)), built from $(words $(SEED_FILES)) seed file(s) in $(SEEDS)."
+	exec $(APP_VENV)/bin/python -m launcher.supervise
 
 # Stops what `make run` started (from another terminal), through the supervisor's pid file.
 stop:
 	@pid=$$(cat $(RUN_PID) 2>/dev/null) || { echo "not running (no $(RUN_PID))"; exit 0; }
 	# Only our supervisor: a stale file's pid may belong to another process by now.
-	if ! grep -qa 'web.supervise' /proc/$$pid/cmdline 2>/dev/null || ! kill -TERM "$$pid" 2>/dev/null; then
+	if ! grep -qa 'launcher.supervise' /proc/$$pid/cmdline 2>/dev/null || ! kill -TERM "$$pid" 2>/dev/null; then
 	    echo "not running (stale $(RUN_PID))"; rm -f $(RUN_PID); exit 0
 	fi
 	echo "stopping make run (supervisor pid $$pid) ..."
 	for _ in $$(seq 60); do kill -0 "$$pid" 2>/dev/null || { echo "stopped"; exit 0; }; sleep 0.5; done
 	echo "pid $$pid still running after 30 s" >&2; exit 1
 
-# The production shape on this machine's services (README, Configuration; web/endpoints.py): the
+# Rasa's own habits (launcher/shell.py), on make run's store: `make shell` is rasa shell on the trained
+# model with an action server of its own alongside (free ports: works beside make run), stopped when
+# the shell ends; `make actions` is the action server alone on its port, for rasa shell / rasa run in
+# another terminal (endpoints.yml names it, and make run's store).
+.PHONY: shell actions
+shell actions: export DATABASE_URL := sqlite:///$(CURDIR)/$(STORE)
+shell actions: export HOTLINE_VAR_DIR := $(CURDIR)/var
+shell: setup $(STORE_STAMP) $(MODEL)
+	@exec $(APP_VENV)/bin/python -m launcher.shell shell
+
+actions: setup $(STORE_STAMP)
+	@exec $(APP_VENV)/bin/python -m launcher.shell actions
+
+# The production shape on this machine's services (docs/configuration.md; launcher/endpoints.py): the
 # store and Rasa's trackers in PostgreSQL databases of their own (created when missing), Rasa's locks
 # in Redis, its events through RabbitMQ to the app, two Rasa servers the app spreads conversations
 # over. Each PROD_* can be given on the command line (make run-prod PROD_PG=postgresql://...).
@@ -298,7 +349,7 @@ PROD_DATABASE_URL ?= $(PROD_PG)/hotline
 PROD_TRACKER_STORE_URL ?= $(PROD_PG)/hotline_rasa
 PROD_LOCK_STORE_URL ?= redis://127.0.0.1:6379/1
 PROD_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672
-PROD_RASA_PORTS ?= 5005 5006
+PROD_RASA_SERVERS ?= 2
 
 run-prod: export DATABASE_URL := $(PROD_DATABASE_URL)
 run-prod: export HOTLINE_TRACKER_STORE_URL := $(PROD_TRACKER_STORE_URL)
@@ -306,12 +357,13 @@ run-prod: export HOTLINE_LOCK_STORE_URL := $(PROD_LOCK_STORE_URL)
 run-prod: export HOTLINE_RABBITMQ_URL := $(PROD_RABBITMQ_URL)
 run-prod: export HOTLINE_VAR_DIR := $(CURDIR)/var
 run-prod: setup $(MODEL)
-	@echo "== production shape: PostgreSQL, Redis, RabbitMQ (web/provision.py)"
-	$(APP_VENV)/bin/python -m web.provision
+	@echo "== production shape: PostgreSQL, Redis, RabbitMQ (launcher/provision.py)"
+	$(APP_VENV)/bin/python -m launcher.provision
+	echo "== hotline db upgrade: the store's schema (migrations)"
+	$(APP_VENV)/bin/hotline db upgrade
 	echo "== hotline ingest $(SEED_FILES) -> the PostgreSQL store"
 	$(APP_VENV)/bin/hotline ingest --refresh $(SEED_FILES)
-	exec $(APP_VENV)/bin/python -m web.supervise --rasa-port $(firstword $(PROD_RASA_PORTS)) \
-	    $(foreach port,$(wordlist 2,99,$(PROD_RASA_PORTS)),--extra-rasa-port $(port))
+	exec $(APP_VENV)/bin/python -m launcher.supervise --rasa-servers $(PROD_RASA_SERVERS)
 
 SEED_FILES := $(sort $(wildcard $(SEEDS)/*.txt))
 KNOWLEDGE_FILES := $(shell find knowledge -type f \( -name '*.py' -o -name '*.yml' \) -not -path '*/__pycache__/*' 2>/dev/null)
@@ -325,7 +377,8 @@ gazetteer: $(GAZETTEER)
 $(STORE_STAMP): $(SEED_FILES) $(KNOWLEDGE_FILES) $(APP_STAMP)
 	@[ -n "$(SEED_FILES)" ] || { echo "no seed files (*.txt) in SEEDS=$(SEEDS)" >&2; exit 1; }
 	mkdir -p $(@D)
-	echo "== hotline ingest $(SEED_FILES) -> $(STORE)"
+	echo "== hotline db upgrade, ingest $(SEED_FILES) -> $(STORE)"
+	$(APP_VENV)/bin/hotline --database-url "sqlite:///$(CURDIR)/$(STORE)" db upgrade
 	$(APP_VENV)/bin/hotline --database-url "sqlite:///$(CURDIR)/$(STORE)" ingest --refresh $(SEED_FILES)
 	[ -f $(STORE) ] || { echo "hotline ingest did not create $(STORE)" >&2; exit 1; }
 	touch $@

@@ -11,9 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from knowledge import queries, stats
 from knowledge.models import period_label
 
-from .forms import NO_HOSPITAL
-from .render import amount, figure_line, sources
-from .store import session
+from actions.forms import NO_HOSPITAL
+from actions.render import amount, figure_line, sources
+from actions.db import sessions
+from database.work import in_thread
 
 # The booking tables' total, and the channels printed beside it (as the bulletins name them).
 BOOKING_TOTAL = "小计"
@@ -29,11 +30,13 @@ class ActionBookingGuidance(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         hospital = tracker.get_slot("booking_hospital")
-        with session() as s:
+
+        def work(s):
             if hospital and hospital != NO_HOSPITAL:
                 dispatcher.utter_message(text=hospital_booking(s, hospital))
             dispatcher.utter_message(text=queries.statement(s, "booking_platform").text)
             dispatcher.utter_message(text=queries.statement(s, "family_doctor").text)
+        await in_thread(sessions(), work)
         return [SlotSet("booking_hospital", None)]
 
 
@@ -68,7 +71,8 @@ class ActionBookingChannels(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         channels = [e["value"] for e in tracker.latest_message.get("entities") or []
                     if e.get("entity") == "channel" and not e.get("ambiguous")]
-        with session() as s:
+
+        def work(s):
             dispatcher.utter_message(text=queries.statement(s, "booking_platform").text)
             if channels:
                 for name in dict.fromkeys(channels):
@@ -90,4 +94,5 @@ class ActionBookingChannels(Action):
             listed = "、".join(f"{f.subject.name}{amount(f)}" for f in facts)
             dispatcher.utter_message(
                 text=f"{period_label(facts[0].period)}各渠道{CHANNEL_MEASURE}：{listed}。\n{sources(facts)}")
+        await in_thread(sessions(), work)
         return []

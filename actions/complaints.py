@@ -7,10 +7,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from knowledge import calllog, tickets
+from hotline import calllog, tickets
 
-from .forms import NO_PHONE
-from .store import settings, write
+from actions.forms import NO_PHONE
+from actions.db import settings, write
 
 FORM_SLOTS = ("complaint_hospital", "complaint_description", "complaint_time", "complaint_phone",
               "complaint_phone_masked", "complaint_confirmed")
@@ -42,7 +42,7 @@ class ActionSubmitComplaint(Action):
             ).number
 
         # Retried while the store restarts: a confirmed complaint is not dropped for a few seconds
-        # of database downtime (actions/store.py).
+        # of database downtime (actions/db.py).
         number = await write(open_ticket)
         reply = f"您的投诉已登记，工单号：{number}。工作人员会尽快处理"
         reply += "。" if phone in (None, NO_PHONE) else "，并通过您留的电话联系您。"

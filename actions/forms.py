@@ -21,16 +21,16 @@ from rasa_sdk.types import DomainDict
 
 from knowledge import queries
 
-from .masking import mask_phone
-from .render import ask_which
-from .store import session
+from hotline import privacy
+from hotline.privacy import mask_phone
+from actions.render import ask_which
+from actions.db import sessions
+from database.work import in_thread
 
 MAX_TEXT = 500
 NO_HOSPITAL = "不限"
 NO_PHONE = "不留"
 _DECLINE = re.compile(r"不留|不方便|不想留|不用留|不给|算了吧?$|没有电话|保密")
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_LANDLINE = re.compile(r"0\d{2,3}\d{7,8}|[2-9]\d{7}")
 
 
 class HotlineFormValidation(FormValidationAction):
@@ -58,7 +58,7 @@ class HotlineFormValidation(FormValidationAction):
         return {slot: None}
 
     @staticmethod
-    def hospital(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[str]:
+    async def hospital(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[str]:
         """The canonical hospital, or None after asking which one was meant."""
         text = HotlineFormValidation.text(value)
         if not text:
@@ -70,11 +70,10 @@ class HotlineFormValidation(FormValidationAction):
             return None
         if entity:
             return entity["value"]
-        with session() as s:
-            try:
-                found = queries.resolve(s, text, kind="hospital")
-            except queries.NotFound:
-                return text[:100]  # not in the bulletins: kept in the resident's words
+        try:
+            found = await in_thread(sessions(), lambda s: queries.resolve(s, text, kind="hospital"))
+        except queries.NotFound:
+            return text[:100]  # not in the bulletins: kept in the resident's words
         if len(found) > 1:
             ask_which(dispatcher, text, [h.name for h in found])
             return None
@@ -84,19 +83,19 @@ class HotlineFormValidation(FormValidationAction):
 class ValidateBookingForm(HotlineFormValidation):
     FORM = "booking_form"
 
-    def validate_booking_hospital(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+    async def validate_booking_hospital(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> Dict[Text, Any]:
         if value == NO_HOSPITAL:
             return {"booking_hospital": NO_HOSPITAL}
-        return {"booking_hospital": self.hospital(value, dispatcher, tracker)}
+        return {"booking_hospital": await self.hospital(value, dispatcher, tracker)}
 
 
 class ValidateComplaintForm(HotlineFormValidation):
     FORM = "complaint_form"
 
-    def validate_complaint_hospital(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+    async def validate_complaint_hospital(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[Text, Any]:
-        return {"complaint_hospital": self.hospital(value, dispatcher, tracker)}
+        return {"complaint_hospital": await self.hospital(value, dispatcher, tracker)}
 
     def validate_complaint_description(self, value: Any, dispatcher: CollectingDispatcher,
                                        tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
@@ -129,17 +128,10 @@ class ValidateComplaintForm(HotlineFormValidation):
 
 
 def normalise_phone(value: Any) -> Optional[str]:
-    """A mainland mobile or landline number, digits only; NO_PHONE when the resident declines."""
+    """The resident's phone as digits (hotline/privacy.py decides what a phone is); NO_PHONE when
+    they decline to leave one; None when the answer holds neither."""
     if not isinstance(value, str):
         return None
     if value == NO_PHONE or _DECLINE.search(value):
         return NO_PHONE
-    digits = re.sub(r"[\s\-－—()（）]", "", value)
-    digits = digits.removeprefix("+86").removeprefix("86") if len(digits) > 11 else digits
-    found = re.search(r"\d+", digits)
-    if not found:
-        return None
-    number = found.group(0)
-    if _MOBILE.fullmatch(number) or _LANDLINE.fullmatch(number):
-        return number
-    return None
+    return privacy.normalise_phone(value)

@@ -10,34 +10,19 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge import queries
 
-from .store import session
+from actions.db import sessions
+from hotline import intents
+from database.work import in_thread
 
 # How each intent is offered back to the resident when the assistant is unsure (nlu_fallback).
-TOPICS = {
-    "booking_howto": "怎么预约挂号", "booking_channels": "预约挂号的渠道", "family_doctor": "家庭医生优先预约",
-    "health_record": "健康档案调阅", "internet_hospital": "互联网医院", "remote_platform": "远程会诊和诊断平台",
-    "health_certificate": "健康证", "medical_card": "医疗一卡通", "self_service_terminal": "自助机",
-    "about_12320": "12320热线", "centre_contact": "卫生信息中心的联系方式", "ask_statistics": "查数据",
-    "compare_statistics": "数据对比", "rank_statistics": "数据排名", "complaint": "投诉",
-    "medical_question": "看病用药咨询", "human_agent": "转人工",
-}
+TOPICS = intents.LABELS  # what a clarifying question offers (hotline/intents.py)
 
 
-def _say(dispatcher: CollectingDispatcher, topic: str, **kwargs: Any) -> None:
-    with session() as s:
+async def _say(dispatcher: CollectingDispatcher, topic: str, **kwargs: Any) -> None:
+
+    def work(s):
         dispatcher.utter_message(text=queries.statement(s, topic).text, **kwargs)
-
-
-class ActionCrisisSupport(Action):
-    """Answered at once, inside any form: stay with the person, the numbers to call, a human."""
-
-    def name(self) -> Text:
-        return "action_crisis_support"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        _say(dispatcher, "crisis", buttons=[{"title": "转人工坐席", "payload": "/human_agent"}])
-        return [SlotSet("requested_slot", None)]
+    await in_thread(sessions(), work)
 
 
 class ActionHumanHandoff(Action):
@@ -46,7 +31,7 @@ class ActionHumanHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        _say(dispatcher, "human_handoff", json_message={"handoff": True})
+        await _say(dispatcher, "human_handoff", json_message={"handoff": True})
         return [SlotSet("requested_slot", None)]
 
 
@@ -66,8 +51,8 @@ class ActionMedicalAdvice(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if URGENT.search(tracker.latest_message.get("text") or ""):
-            _say(dispatcher, "medical_urgent")
-        _say(dispatcher, "medical")
+            await _say(dispatcher, "medical_urgent")
+        await _say(dispatcher, "medical")
         return []
 
 

@@ -14,11 +14,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge import stats
-from knowledge.models import Subject, period_label
+from knowledge.models import period_label, Subject
 from knowledge.queries import NotFound
 
-from .render import ask_which, compact, figure_line, sources
-from .store import session
+from actions.render import ask_which, compact, figure_line, sources
+from actions.db import sessions
+from database.work import in_thread
 
 SUBJECT_ENTITIES = ("hospital", "district", "channel", "platform", "hotline")
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -48,13 +49,15 @@ class ActionStatistics(Action):
         measure = _last(entities, "measure") or tracker.get_slot("stats_measure")
         period = _last(entities, "period") or tracker.get_slot("stats_period")
         text = message.get("text") or ""
-        with session() as s:
+
+        def work(s):
             if intent == "rank_statistics" or (_TOP_N.search(text) and not named):
                 return self.rank(s, dispatcher, text, measure, period)
             if len(named) >= 2:
                 return self.compare(s, dispatcher, named, measure, period)
             subject = self.subject(s, named, tracker)
             return self.one(s, dispatcher, subject, measure, period)
+        return await in_thread(sessions(), work)
 
     # --- one figure -----------------------------------------------------------------------
     @staticmethod

@@ -3,7 +3,7 @@
     .venv/bin/python bench/loadtest.py --config default            # or: --config prod
     .venv/bin/python bench/loadtest.py --residents 20 --warmup 10 --duration 60 --no-latency-gate
 
-It starts the real processes on free loopback ports (web/stack.py, as tests/e2e and tests/prod do):
+It starts the real processes on free loopback ports (launcher/stack.py, as tests/e2e and tests/prod do):
 ``default`` is the embedded shape of ``make run`` (SQLite store in a temporary HOTLINE_VAR_DIR, one
 Rasa server); ``prod`` the shape of ``make run-prod`` (two Rasa servers; the store and Rasa's trackers
 in PostgreSQL databases of its own, a Redis database for Rasa's locks, a RabbitMQ queue of its own,
@@ -65,14 +65,15 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from knowledge import calllog, queries, tickets
-from knowledge.db import make_engine
-from knowledge.masking import mask_text
-from knowledge.models import CallTurn
-from knowledge.settings import PROJECT_ROOT, Settings
+from hotline import calllog, tickets
+from database.engine import make_engine
+from safety.replies import crisis_reply
+from hotline.privacy import mask_text
+from hotline.models import CallTurn
+from hotline.settings import PROJECT_ROOT, Settings
 from web.rasa import TEMPORARY_FAILURE
-from web.provision import ProvisionError, check_rabbitmq, check_redis, deprovision, provision
-from web.stack import MODEL, Stack, StartupError, free_ports
+from launcher.provision import ProvisionError, check_rabbitmq, check_redis, deprovision, provision
+from launcher.stack import MODEL, Stack, StartupError, free_ports
 from web.wechat.gateway import pseudonym as wechat_pseudonym
 
 sys.path.insert(0, str(PROJECT_ROOT / "tests"))
@@ -410,7 +411,7 @@ def check_store(system: System, residents: Residents, engine) -> dict[str, Any]:
 
     missing_tickets, tickets_ok = [], 0
     with Session(engine) as session:
-        crisis_text = queries.statement(session, "crisis").text
+        crisis_text = crisis_reply().text
         for c in convs:
             if c.script != "complaint" or not c.completed:
                 continue

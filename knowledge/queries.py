@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from .models import Alias, Bulletin, Fact, Finding, Hospital, Statement, Subject
+from knowledge.models import Alias, Bulletin, Fact, Finding, Hospital, Statement, Subject
 
 
 class NotFound(LookupError):
@@ -101,3 +101,38 @@ def statement(session: Session, topic: str) -> Statement:
     if found is None:
         raise NotFound(f"no statement on {topic!r}: has the store been built (hotline ingest)?")
     return found
+
+
+class HospitalNotFound(NotFound):
+    """No hospital has that id."""
+
+
+# --- hospitals (the console's hospital pages) -------------------------------------------------------
+
+def search_hospitals(session: Session, text: str, *, limit: int = 200) -> list[Hospital]:
+    """Hospitals whose name or any alias contains the text (all of them for an empty text)."""
+    query = (select(Hospital).options(selectinload(Hospital.aliases), joinedload(Hospital.district))
+             .order_by(Hospital.name).limit(limit))
+    text = text.strip()
+    if text:
+        aliased = select(Alias.subject_id).where(Alias.text.contains(text, autoescape=True))
+        query = query.where(or_(Subject.name.contains(text, autoescape=True), Subject.id.in_(aliased)))
+    return list(session.scalars(query).unique())
+
+
+def hospital(session: Session, hospital_id: int) -> Hospital:
+    found = session.scalar(select(Hospital).where(Hospital.id == hospital_id)
+                           .options(selectinload(Hospital.aliases), joinedload(Hospital.district)))
+    if found is None:
+        raise HospitalNotFound(f"no hospital has id {hospital_id}")
+    return found
+
+
+def hospital_figures(session: Session, hospital_id: int) -> dict[str, list[Fact]]:
+    """Every figure of the hospital, by period (latest first), each as printed with its bulletin."""
+    facts = session.scalars(select(Fact).where(Fact.subject_id == hospital_id)
+                            .options(joinedload(Fact.bulletin)).order_by(Fact.period.desc(), Fact.line, Fact.id))
+    by_period: dict[str, list[Fact]] = {}
+    for fact in facts:
+        by_period.setdefault(fact.period, []).append(fact)
+    return by_period

@@ -13,8 +13,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from .models import Bulletin, Fact, Subject
-from .queries import NotFound, resolve
+from knowledge.models import Bulletin, Fact, Subject
+from knowledge.queries import NotFound, resolve
 
 # What a subject's figure means when the question names none: the headline measure of its table.
 DEFAULT_MEASURE = {

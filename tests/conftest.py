@@ -13,15 +13,23 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-import actions.store
-from knowledge.db import make_engine
-from knowledge.models import CallConversation, CallLogConsumer, CallTurn, Ticket, TicketChange, TicketCounter, events
-from knowledge.parser import parse_bulletin
-from knowledge.reference import load_reference
-from knowledge.settings import Settings
-from knowledge.store import ingest
+import actions.db
+from database.engine import make_engine
+from hotline.models import (
+    CallConversation,
+    CallLogCursor,
+    CallTurn,
+    events,
+    Ticket,
+    TicketChange,
+    TicketCounter,
+)
+from knowledge.bulletin.parser import parse_bulletin
+from knowledge.names import load_reference
+from hotline.settings import Settings
+from knowledge.ingest import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = Path(os.environ.get("HOTLINE_SEEDS", ROOT.parent / "shared" / "seeds"))
@@ -81,8 +89,9 @@ def database_url(request, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def engine(database_url, parsed_2023, parsed_2019):
-    """The store with both seed bulletins ingested, once per backend."""
-    engine = make_engine(database_url)
+    """The store with both seed bulletins ingested, once per backend. Its schema is made by the
+    migrations (make_engine create=True), as in production, so every store test exercises them."""
+    engine = make_engine(database_url, create=True)
     with Session(engine) as session, session.begin():
         for parsed in (parsed_2023, parsed_2019):
             ingest(session, parsed, load_reference())
@@ -110,8 +119,9 @@ def action_store(engine, monkeypatch, tmp_path):
     """The action server's store is the test store; whatever an action commits is rolled back."""
     with engine.connect() as connection:
         transaction = connection.begin()
-        monkeypatch.setattr(actions.store, "engine", lambda: connection)
-        monkeypatch.setattr(actions.store, "settings", lambda: Settings.from_env(
+        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        monkeypatch.setattr(actions.db, "sessions", lambda: factory)
+        monkeypatch.setattr(actions.db, "settings", lambda: Settings.from_env(
             {"HOTLINE_VAR_DIR": str(tmp_path), "DATABASE_URL": str(engine.url)}))
         yield connection
         transaction.rollback()
@@ -123,7 +133,7 @@ def wipe(engine):
     them before the test, after it, and whenever the test calls the fixture's value."""
     def empty() -> None:
         with engine.begin() as conn:
-            for table in (CallTurn, CallConversation, CallLogConsumer, TicketChange, Ticket, TicketCounter):
+            for table in (CallTurn, CallConversation, CallLogCursor, TicketChange, Ticket, TicketCounter):
                 conn.execute(delete(table))
             conn.execute(delete(events))
 

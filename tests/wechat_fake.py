@@ -1,4 +1,4 @@
-"""WeChat's side, for the gateway's tests (tests/test_wechat.py, tests/e2e/test_wechat_e2e.py).
+"""WeChat's side, for the gateway's tests (tests/web/test_wechat.py, tests/e2e/test_wechat_e2e.py).
 
 - ``WechatServer``: builds callbacks exactly as WeChat's servers send them to an official account,
   with wechatpy's signer and crypto: the query string (signature, timestamp, nonce, openid; in safe

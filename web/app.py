@@ -12,16 +12,17 @@ from typing import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from knowledge.db import make_engine
-from knowledge.settings import Settings
+from database.engine import make_engine
+from database.migrate import StoreNotMigrated, require_current
+from hotline.settings import Settings
 
-from .broker import EventBrokerConsumer
-from .console import add_console
-from .consumer import CallLogConsumer
-from .keys import CALL_LOG, ENGINE, EVENT_BROKER, HTTP, SETTINGS
-from .routes import routes
-from .wechat.accesslog import RedactingAccessLogger
-from .wechat.routes import add_wechat
+from web.broker import EventBrokerConsumer
+from web.console import add_console
+from web.calllog import CallLogTask
+from web.keys import CALL_LOG, ENGINE, EVENT_BROKER, HTTP, SETTINGS
+from web.routes import routes
+from web.wechat.accesslog import RedactingAccessLogger
+from web.wechat.routes import add_wechat
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,14 @@ def create_app(settings: Settings) -> web.Application:
 
 
 async def store_engine(app: web.Application) -> AsyncIterator[None]:
-    # create=True: tables the store's code knows and the file lacks (a store built before the call
-    # log existed) are created; nothing existing is changed.
+    # The schema is the migrations' (`hotline db upgrade` runs before the app): the app never creates
+    # tables, and refuses to start on a store whose schema is behind rather than fail request by request.
     engine = make_engine(app[SETTINGS].database_url)
+    try:
+        require_current(engine)
+    except Exception:
+        engine.dispose()
+        raise
     app[ENGINE] = engine
     yield
     engine.dispose()
@@ -56,7 +62,7 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
 
 
 async def call_log_consumer(app: web.Application) -> AsyncIterator[None]:
-    consumer = CallLogConsumer(app[ENGINE], app[SETTINGS])
+    consumer = CallLogTask(app[ENGINE], app[SETTINGS])
     app[CALL_LOG] = consumer
     consumer.start()
     yield
@@ -79,9 +85,13 @@ def main() -> None:
                         format="%(asctime)s %(levelname)-7s %(name)s - %(message)s")
     settings = Settings.from_env()
     log.info("store %s, Rasa server %s", _safe_url(settings.database_url), settings.rasa_url)
-    web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port,
-                print=lambda line: log.info("%s", line.strip()),
-                access_log_class=RedactingAccessLogger)  # no OpenID from /wechat's query string
+    try:
+        web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port,
+                    print=lambda line: log.info("%s", line.strip()),
+                    access_log_class=RedactingAccessLogger)  # no OpenID from /wechat's query string
+    except StoreNotMigrated as exc:  # one line, not a traceback: the fix is a command
+        log.error("%s", exc)
+        sys.exit(1)
 
 
 def _safe_url(url: str) -> str:

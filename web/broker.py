@@ -1,9 +1,9 @@
 """Rasa's events from RabbitMQ into the store, when Rasa's event broker is RabbitMQ (HOTLINE_RABBITMQ_URL).
 
 Rasa's pika broker publishes every tracker event (JSON, with its ``sender_id``) to a fanout exchange
-bound to a durable queue, both named HOTLINE_RABBITMQ_QUEUE (web/endpoints.py). This consumer reads
+bound to a durable queue, both named HOTLINE_RABBITMQ_QUEUE (launcher/endpoints.py). This consumer reads
 that queue and writes each event into the store's ``events`` table, the very rows Rasa's SQL broker
-writes in the embedded configuration; the call-log consumer (web/consumer.py) turns them into the
+writes in the embedded configuration; the call-log consumer (web/calllog.py) turns them into the
 call log as before. A message is acknowledged only after the transaction holding its row has
 committed: a crash, a store that is down or a lost connection leaves it in the queue, and RabbitMQ
 delivers it again (the call log counts a user message once, by its ``message_id``).
@@ -23,7 +23,8 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from sqlalchemy import Engine, insert
 
-from knowledge.models import events
+from database.work import in_thread
+from hotline.models import events
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class EventBrokerConsumer:
         batch, self._pending = self._pending[:self._batch], self._pending[self._batch:]
         rows = [_row(m.body) for m in batch]
         try:
-            await asyncio.to_thread(self._store, [r for r in rows if r is not None])
+            await in_thread(self._engine, self._insert, [r for r in rows if r is not None])
         except Exception as exc:  # noqa: BLE001 - the store is down: keep them, try again
             self._pending[:0] = batch
             self._failed("cannot write events to the store", exc)
@@ -151,10 +152,10 @@ class EventBrokerConsumer:
         if acked and self.connected:
             self.last_error = None  # stored and acknowledged: working again
 
-    def _store(self, rows: list[dict[str, Any]]) -> None:
+    @staticmethod
+    def _insert(session, rows: list[dict[str, Any]]) -> None:
         if rows:
-            with self._engine.begin() as conn:
-                conn.execute(insert(events), rows)
+            session.execute(insert(events), rows)
 
     def _failed(self, what: str, exc: Exception) -> None:
         error = f"{what}: {type(exc).__name__}: {exc}"

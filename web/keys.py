@@ -8,16 +8,16 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import Engine
 
-from knowledge.settings import Settings
+from hotline.settings import Settings
 
-from .broker import EventBrokerConsumer
-from .consumer import CallLogConsumer
+from web.broker import EventBrokerConsumer
+from web.calllog import CallLogTask
 
 SETTINGS = web.AppKey("settings", Settings)
 # The knowledge store (SQLAlchemy 2, synchronous): use it from handlers through asyncio.to_thread.
 ENGINE = web.AppKey("engine", Engine)
 # Outgoing HTTP (the Rasa server; later the WeChat API), one connection pool for the app's life.
 HTTP = web.AppKey("http", aiohttp.ClientSession)
-CALL_LOG = web.AppKey("call_log", CallLogConsumer)
+CALL_LOG = web.AppKey("call_log", CallLogTask)
 # Only when Rasa's event broker is RabbitMQ (HOTLINE_RABBITMQ_URL): its queue into the store.
 EVENT_BROKER = web.AppKey("event_broker", EventBrokerConsumer)

@@ -8,7 +8,7 @@ Several Rasa servers (HOTLINE_RASA_URLS; ``Settings.rasa_instances``): each conv
 sticks to one of them, chosen by rendezvous hashing of the sender id (the same in every app process,
 and when one server goes, only its conversations move), and moves to the next one in its order when
 that server cannot be reached. The next server continues the conversation from the shared tracker
-store (PostgreSQL), under the shared lock store (Redis): web/endpoints.py. A server that could not be
+store (PostgreSQL), under the shared lock store (Redis): launcher/endpoints.py. A server that could not be
 reached is tried last for a few seconds.
 
 When Rasa answers with no message at all, the resident gets TEMPORARY_FAILURE instead of silence.

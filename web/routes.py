@@ -7,9 +7,10 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import Engine, func, select
 
+from database.work import in_thread
 from knowledge.models import Bulletin
 
-from .keys import CALL_LOG, ENGINE, EVENT_BROKER, HTTP, SETTINGS
+from web.keys import CALL_LOG, ENGINE, EVENT_BROKER, HTTP, SETTINGS
 
 routes = web.RouteTableDef()
 
@@ -37,12 +38,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def _count_bulletins(engine: Engine) -> int | Exception:
-    def count() -> int:
-        with engine.connect() as conn:
-            return conn.scalar(select(func.count()).select_from(Bulletin))
-
     try:
-        return await asyncio.to_thread(count)
+        return await in_thread(engine, lambda s: s.scalar(select(func.count()).select_from(Bulletin)))
     except Exception as exc:  # noqa: BLE001 - any failure means: the store does not answer
         return exc
 

@@ -9,7 +9,9 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components import CrisisGuard, DomainEntityExtractor, DomainJiebaTokenizer
+from bot.crisis_guard import CrisisGuard
+from bot.entities import DomainEntityExtractor
+from bot.tokenizer import DomainJiebaTokenizer
 
 
 @pytest.fixture
@@ -120,7 +122,8 @@ def _classified(guard, text, intent, ranking):
 
 @pytest.mark.parametrize("text", ["挂不上号 算了 反正我也不想活了", "不想上班 也不想活了",
                                   "看完《活着》我也想结束自己", "我想从楼上跳下去", "吃了一整瓶安眠药",
-                                  "我朋友说要自杀怎么办", "活着真没意思", "自sha", "想s"])
+                                  "我朋友说要自杀怎么办", "想紫砂了", "自sha", "想s", "wo bu xiang huo le",
+                                  "I want to kill myself", "活著沒意思，想自殺"])
 def test_danger_phrases_are_crises_whatever_the_classifier_says(text):
     guard = CrisisGuard(CrisisGuard.get_default_config())
     assert _classified(guard, text, "booking_howto", [("booking_howto", 0.9), ("crisis", 0.05)]) == "crisis"
@@ -138,6 +141,19 @@ def test_idioms_and_statistics_are_not_crises(text, intent):
 
 
 
+@pytest.mark.parametrize("text", ["活着真没意思", "我就是个多余的人"])
+def test_hopelessness_alone_gets_the_check_in_whatever_the_classifier_says(text):
+    guard = CrisisGuard(CrisisGuard.get_default_config())
+    assert _classified(guard, text, "booking_howto", [("booking_howto", 0.9), ("crisis", 0.05)]) == "crisis_checkin"
+
+
+def test_a_crisis_the_classifiers_are_sure_of_is_never_dropped():
+    """The detector sees nothing, the intent classifiers are near certain: a check-in, not silence."""
+    guard = CrisisGuard(CrisisGuard.get_default_config())
+    assert _classified(guard, "今天的事情就这样吧", "crisis", [("crisis", 0.95), ("goodbye", 0.03)]) == "crisis_checkin"
+    assert _classified(guard, "今天的事情就这样吧", "crisis", [("crisis", 0.6), ("goodbye", 0.3)]) == "goodbye"
+
+
 def test_an_idiom_behind_a_low_confidence_fallback_is_not_offered_as_crisis():
     """The fallback asks the resident to choose between the two likeliest topics: crisis is not one."""
     guard = CrisisGuard(CrisisGuard.get_default_config())
@@ -151,7 +167,7 @@ def test_an_idiom_behind_a_low_confidence_fallback_is_not_offered_as_crisis():
 
 def test_the_ensemble_averages_diet_with_the_regression(monkeypatch):
     """DIET says thanks 0.6, the regression greet 0.9: the mean says greet 0.65."""
-    from bot.components import IntentEnsemble
+    from bot.ensemble import IntentEnsemble
 
     monkeypatch.setattr(IntentEnsemble, "regression",
                         lambda self, messages: [{"greet": 0.9, "thanks": 0.1} for _ in messages])
@@ -181,7 +197,7 @@ def _featurised(texts_and_intents, storage, context):
 
 
 def test_the_tfidf_regression_is_saved_into_the_model_and_loaded_back(storage, context):
-    from bot.components import IntentEnsemble
+    from bot.ensemble import IntentEnsemble
 
     # "挂号" in every message is worth nothing; the rare words decide.
     data, (tokenizer, featurizer) = _featurised(
@@ -203,7 +219,7 @@ def test_the_tfidf_regression_is_saved_into_the_model_and_loaded_back(storage, c
 
 
 def test_a_tfidf_model_without_its_idf_is_refused(storage, context, tmp_path):
-    from bot.components import IntentEnsemble
+    from bot.ensemble import IntentEnsemble
 
     data, _ = _featurised([("挂号 预约", "booking_howto"), ("投诉 医生", "complaint")], storage, context)
     plain = {**IntentEnsemble.get_default_config(), "tfidf": False}
@@ -214,7 +230,7 @@ def test_a_tfidf_model_without_its_idf_is_refused(storage, context, tmp_path):
 
 @pytest.fixture
 def domain_featurizer(gazetteer_path, storage, context):
-    from bot.components import DomainFeaturizer
+    from bot.featurizer import DomainFeaturizer
 
     return _trained_then_loaded(DomainFeaturizer, gazetteer_path, storage, context, "feat")
 

@@ -1,5 +1,5 @@
-"""The Rasa server's two speed-ups: the action-answer check built once (bot/server.py) and the event
-broker writing a turn's events in one transaction (bot/brokers.py). Both must keep Rasa's behaviour:
+"""The Rasa server's two speed-ups: the action-answer check built once (bot/server/) and the event
+broker writing a turn's events in one transaction (bot/server/brokers.py). Both must keep Rasa's behaviour:
 the same answers refused, the same rows in the same order, nothing lost when the database is busy."""
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 from rasa.core.actions.action import RemoteAction
 from sqlalchemy import event
 
-from bot import brokers, server
+from bot.server import validator as server
+from bot.server import brokers
 
 GOOD = [
     {"events": [], "responses": []},
@@ -119,7 +120,7 @@ async def test_a_locked_database_delays_the_events_and_loses_none(db, monkeypatc
             break
         await asyncio.sleep(0.05)
     assert [d["text"] for _, d in rows(db)] == [f"第{i}句" for i in range(5)]
-    errors = [r.getMessage() for r in caplog.records if r.name == "bot.brokers"]
+    errors = [r.getMessage() for r in caplog.records if r.name == "bot.server.brokers"]
     assert any("Could not write 3 events" in m for m in errors)
     assert not any("第" in m for m in errors)  # what residents wrote is not logged
     await broker.close()

@@ -2,7 +2,7 @@
 
 ``system`` (session scope) builds a fresh knowledge store with ``hotline ingest`` from the seed
 bulletins in a temporary HOTLINE_VAR_DIR (SQLite), then starts the three real processes on free
-loopback ports, exactly as ``make run`` does (web/stack.py): the action server (.venv), the Rasa
+loopback ports, exactly as ``make run`` does (launcher/stack.py): the action server (.venv), the Rasa
 server with models/current.tar.gz (.venv-rasa, REST channel, event broker into that store) and our
 app (web/, with its call-log consumer). It waits until each answers (Rasa loads the model: about a
 minute on two cores), and stops all three at the end of the session, also after failures (and the
@@ -23,7 +23,7 @@ API of the object it yields (``RunningSystem``)::
 
     system.engine        # SQLAlchemy 2 Engine on the store the three processes share
     system.database_url  # its URL (sqlite:///<tmp>/hotline.db)
-    system.settings      # knowledge.settings.Settings the processes were started with
+    system.settings      # hotline.settings.Settings the processes were started with
     system.var_dir       # the temporary HOTLINE_VAR_DIR (store, logs under log/)
     system.rasa_url, system.actions_url, system.app_url   # http://127.0.0.1:<port>
     system.logs          # {"action server": Path, "Rasa server": Path, "app": Path}
@@ -51,9 +51,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from knowledge.db import make_engine
-from knowledge.settings import Settings
-from web.stack import MODEL, Stack, StartupError, free_ports
+from database.engine import make_engine
+from hotline.settings import Settings
+from launcher.stack import MODEL, Stack, StartupError, free_ports
 
 START_TIMEOUT = float(os.environ.get("HOTLINE_START_TIMEOUT", 300))
 SEND_TIMEOUT = 60.0  # seconds for one message (the first one warms TensorFlow up)

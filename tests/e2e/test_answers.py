@@ -10,7 +10,7 @@ import sys
 import pytest
 from sqlalchemy.orm import Session
 
-from knowledge import calllog, tickets
+from hotline import calllog, tickets
 
 pytestmark = pytest.mark.e2e
 
@@ -68,10 +68,10 @@ async def test_a_complaint_becomes_a_ticket_and_every_turn_is_logged(system):
     env = {"DATABASE_URL": system.database_url, "HOTLINE_VAR_DIR": str(system.var_dir), "PATH": "/usr/bin:/bin"}
     period = ticket.number[3:7]
     for fmt in ("text", "json", "csv"):
-        out = subprocess.run([sys.executable, "-m", "knowledge.cli", "report", "--period", period,
+        out = subprocess.run([sys.executable, "-m", "hotline.cli", "report", "--period", period,
                               "--format", fmt], capture_output=True, text=True, env=env, check=True).stdout
         assert PHONE not in out and ID_CARD not in out, fmt
-    out = subprocess.run([sys.executable, "-m", "knowledge.cli", "report", "--period", period, "--format",
+    out = subprocess.run([sys.executable, "-m", "hotline.cli", "report", "--period", period, "--format",
                           "json", "--sender", sender], capture_output=True, text=True, env=env, check=True).stdout
     report = json.loads(out)
     assert [t["ticket"] for t in report["turns"]][-1] == number.group(0)

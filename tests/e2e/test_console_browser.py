@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge import calllog, tickets
-from knowledge.models import CallTurn
+from hotline import calllog, tickets
+from hotline.models import CallTurn
 from web.console.routes import console_sender
 
 pytestmark = pytest.mark.e2e

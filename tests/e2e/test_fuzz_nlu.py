@@ -14,8 +14,8 @@ import aiohttp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from knowledge import calllog
-from knowledge.masking import mask_text
+from hotline import calllog
+from hotline.privacy import mask_text
 from web import rasa
 
 THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"

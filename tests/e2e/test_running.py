@@ -64,7 +64,7 @@ async def test_every_turn_reaches_the_call_log_masked(system):
     """Rasa's event broker → the store's events table → the app's consumer → call_turn."""
     from sqlalchemy import text as sql
 
-    from knowledge import calllog
+    from hotline import calllog
 
     sender = system.new_sender()
     said = ["你好", "我不想活了", "头疼吃什么药，我电话13912345678"]

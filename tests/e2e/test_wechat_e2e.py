@@ -16,8 +16,9 @@ import aiohttp
 import pytest
 from sqlalchemy.orm import Session
 
-from knowledge import calllog
-from web.stack import HOST, Service, free_ports
+from hotline import calllog
+from launcher import processes
+from launcher.stack import HOST, Service, free_ports
 from web.wechat.gateway import pseudonym
 from wechat_fake import WechatServer, message_xml, new_msg_id, new_openid, text_xml
 
@@ -36,8 +37,8 @@ def plain_app(system) -> Iterator[str]:
     env = {**system.stack.base_env, "PYTHONUNBUFFERED": "1", "HOTLINE_APP_HOST": HOST,
            "HOTLINE_APP_PORT": str(port), "HOTLINE_RASA_URL": system.rasa_url}
     env.pop("WECHAT_AES_KEY")
-    service = Service("app (WeChat plain mode)", [sys.executable, "-m", "web"], env,
-                      f"http://{HOST}:{port}/healthz", system.var_dir / "log" / "app-plain.log")
+    service = Service("app (WeChat plain mode)", processes.with_python(processes.app_argv(), sys.executable), env,
+                      processes.APP.health_url(port), system.var_dir / "log" / "app-plain.log")
     service.start()
     try:
         deadline = time.monotonic() + 60
@@ -150,3 +151,45 @@ async def test_no_openid_in_any_log_or_the_store(system, safe, plain, plain_app,
     app_log = (system.var_dir / "log" / "app.log").read_text(errors="replace")
     assert pseudonym(system.settings.secret_key, OPENIDS[-2]) in app_log
     assert "POST /wechat " in app_log
+
+
+# --- crisis, whatever else is down (kept last: it stops and restarts the system's servers) ----------
+
+CRISIS_MESSAGE = "我真的撑不下去了，不想活了"
+
+
+async def _crisis_in_time(system, safe) -> str:
+    began = time.monotonic()
+    reply = await ask(system.app_url, safe, resident(), CRISIS_MESSAGE)
+    took = time.monotonic() - began
+    for number in ("12320", "120", "110"):
+        assert number in reply, reply
+    assert took < 2.0, f"the crisis reply took {took:.1f} s"  # CRISIS_WAIT (1 s) plus the round trip
+    return reply
+
+
+async def test_a_crisis_is_answered_with_the_action_server_down_then_rasa_down(system, safe, warm):
+    """The crisis reply is domain.yml's response (no action server needed), and the gateway gives it
+    itself when Rasa is gone; the servers are started again afterwards."""
+    from safety.replies import crisis_reply
+
+    expected = crisis_reply().text
+    actions, rasa_server = system.stack.service("action server"), system.stack.service("Rasa server")
+    try:
+        actions.signal(signal.SIGTERM)
+        actions.process.wait(15)
+        assert expected in await _crisis_in_time(system, safe)
+        rasa_server.signal(signal.SIGTERM)
+        rasa_server.process.wait(30)
+        assert await _crisis_in_time(system, safe) == expected
+        # An ordinary question while Rasa is down gets the polite try-again, not the crisis reply.
+        ordinary = await ask(system.app_url, safe, resident(), "鼓楼医院2023年预约量多少")
+        assert expected not in ordinary
+    finally:
+        for service in (actions, rasa_server):
+            if service.exited() is not None:
+                service.start(append=True)
+        deadline = time.monotonic() + 180
+        while not (actions.answers() and rasa_server.answers()):
+            assert time.monotonic() < deadline, rasa_server.log_tail()
+            await asyncio.sleep(0.5)

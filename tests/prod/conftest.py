@@ -3,7 +3,7 @@
 ``prod`` (module scope: its processes go when its tests are done) provisions what one test run needs, under names no other run uses: two
 PostgreSQL databases (the store, Rasa's trackers), a Redis database number for Rasa's locks, a
 RabbitMQ queue (and fanout exchange) for Rasa's events. It ingests the seed bulletins into the
-store, then starts the real processes as ``make run-prod`` does (web/stack.py): the action server,
+store, then starts the real processes as ``make run-prod`` does (launcher/stack.py): the action server,
 two Rasa servers with models/current.tar.gz and the app, whose event-broker consumer reads the
 queue. At the end everything is stopped and the databases, the queue and the exchange are dropped.
 
@@ -29,12 +29,12 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from knowledge.calllog import pseudonym
-from knowledge.db import make_engine
-from knowledge.settings import Settings
+from hotline.calllog import pseudonym
+from database.engine import make_engine
+from hotline.settings import Settings
 from web import rasa
-from web.provision import ProvisionError, check_rabbitmq, check_redis, deprovision, provision
-from web.stack import MODEL, Stack, StartupError, free_ports
+from launcher.provision import ProvisionError, check_rabbitmq, check_redis, deprovision, provision
+from launcher.stack import MODEL, Stack, StartupError, free_ports
 
 PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS", "redis://127.0.0.1:6379")

@@ -18,9 +18,9 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from knowledge import tickets
-from knowledge.models import CallTurn, Ticket
-from knowledge.settings import PROJECT_ROOT
+from hotline import tickets
+from hotline.models import CallTurn, Ticket
+from hotline.settings import PROJECT_ROOT
 from web import rasa
 
 pytestmark = [pytest.mark.prod, pytest.mark.e2e]

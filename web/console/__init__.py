@@ -1,8 +1,10 @@
 """The agent console (``/console``): server-rendered pages (Jinja2, no script) for the hotline's agents.
 
 - ``auth.py``: login (scrypt passwords, throttled failures), session cookies, CSRF, security headers;
-- ``routes.py``: every page: the lookup box (the assistant, as residents get it), hospitals and their
-  figures, tickets (list, page, status, 12345 work orders, audit), the call-category report;
+- ``routes.py``: the one route table, every URL and its handler, by page group: ``login.py``,
+  ``lookup.py`` (the lookup box: the assistant, as residents get it), ``hospitals.py`` (hospitals and
+  their figures), ``tickets.py`` (list, page, status, 12345 work orders, audit), ``reports.py`` (the
+  call-category report); ``pages.py``: what they share (rendering, the store, template filters);
 - ``templates/``: the pages (autoescaped), ``static/``: the one stylesheet.
 
 ``add_console(app)`` mounts it as a sub-application; it uses the parent app's engine, HTTP client and
@@ -16,8 +18,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from .auth import require_login, security_headers
-from .routes import FILTERS, routes
+from web.console.auth import require_login, security_headers
+from web.console.routes import FILTERS, routes
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "/console"

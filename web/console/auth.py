@@ -2,7 +2,7 @@
 
 - Session: a random token in the cookie ``hotline_console`` (HttpOnly, SameSite=Strict, Path=/console,
   Secure when ``settings.cookie_secure``); the store keeps its SHA-256, the agent, an expiry and the
-  session's CSRF token (knowledge/console.py). Logging out deletes the row.
+  session's CSRF token (hotline/agents.py). Logging out deletes the row.
 - CSRF: every POST carries the session's token in the field ``csrf`` (403 otherwise). The login form,
   before there is a session, uses a double-submit token: the same random value in a short-lived
   cookie and in the form.
@@ -27,15 +27,16 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from knowledge import console as store
+from database.work import in_thread
+from hotline import agents
 
-from ..keys import ENGINE, SETTINGS
+from web.keys import ENGINE, SETTINGS
 
 COOKIE = "hotline_console"
 LOGIN_COOKIE = "hotline_console_login"  # the login form's double-submit CSRF token
 COOKIE_PATH = "/console"
 PUBLIC_ROUTES = {"login", "login_post", "static"}  # route names reachable without a session
-LOGGED_IN = web.RequestKey("console_logged_in", store.LoggedIn)
+LOGGED_IN = web.RequestKey("console_logged_in", agents.LoggedIn)
 # A failed login answers after DELAY_STEP seconds per recent failure of that name, at most MAX_DELAY.
 DELAY_STEP = 0.25
 MAX_DELAY = 3.0
@@ -114,17 +115,11 @@ def _wants_data(request: web.Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-async def _session_of(request: web.Request) -> store.LoggedIn | None:
+async def _session_of(request: web.Request) -> agents.LoggedIn | None:
     token = request.cookies.get(COOKIE)
     if not token:
         return None
-    engine = request.config_dict[ENGINE]
-
-    def find() -> store.LoggedIn | None:
-        with Session(engine) as s, s.begin():
-            return store.find_session(s, token)
-
-    return await asyncio.to_thread(find)
+    return await in_thread(request.config_dict[ENGINE], agents.find_session, token)
 
 
 def safe_next(target: str | None) -> str:
@@ -150,26 +145,25 @@ def set_login_cookie(response: web.StreamResponse, request: web.Request, token: 
 @dataclass(frozen=True)
 class LoginResult:
     token: str | None = None  # set: logged in
-    logged: store.LoggedIn | None = None
+    logged: agents.LoggedIn | None = None
     locked_until: datetime | None = None  # set: refused without checking the password
     failures: int = 0  # recent failures of this name, this one included
 
 
 async def log_in(engine: Engine, name: str, password: str, address: str | None) -> LoginResult:
-    def attempt() -> LoginResult:
-        with Session(engine) as s, s.begin():
-            until = store.locked_until(s, name, address)
-            if until is not None:
-                return LoginResult(locked_until=until)
-            agent = store.authenticate(s, name, password)
-            if agent is None:
-                store.record_failure(s, name, address)
-                return LoginResult(failures=store.recent_failures(s, name, address)[0])
-            store.clear_failures(s, agent.name)
-            token, logged = store.open_session(s, agent)
-            return LoginResult(token=token, logged=logged)
+    def attempt(s: Session) -> LoginResult:  # one unit of work: check, count, open the session
+        until = agents.locked_until(s, name, address)
+        if until is not None:
+            return LoginResult(locked_until=until)
+        agent = agents.authenticate(s, name, password)
+        if agent is None:
+            agents.record_failure(s, name, address)
+            return LoginResult(failures=agents.recent_failures(s, name, address)[0])
+        agents.clear_failures(s, agent.name)
+        token, logged = agents.open_session(s, agent)
+        return LoginResult(token=token, logged=logged)
 
-    result = await asyncio.to_thread(attempt)
+    result = await in_thread(engine, attempt)
     if result.failures:
         # Slows guessing down; asyncio.sleep keeps other requests served meanwhile.
         await asyncio.sleep(min(DELAY_STEP * result.failures, MAX_DELAY))
@@ -179,17 +173,10 @@ async def log_in(engine: Engine, name: str, password: str, address: str | None) 
 def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
     response.set_cookie(COOKIE, token, path=COOKIE_PATH, httponly=True, samesite="Strict",
                         secure=request.config_dict[SETTINGS].cookie_secure,
-                        max_age=store.SESSION_HOURS * 3600)
+                        max_age=agents.SESSION_HOURS * 3600)
     response.del_cookie(LOGIN_COOKIE, path=COOKIE_PATH)
 
 
 async def log_out(request: web.Request, response: web.StreamResponse) -> None:
-    engine = request.config_dict[ENGINE]
-    session_id = request[LOGGED_IN].session_id
-
-    def close() -> None:
-        with Session(engine) as s, s.begin():
-            store.close_session(s, session_id)
-
-    await asyncio.to_thread(close)
+    await in_thread(request.config_dict[ENGINE], agents.close_session, request[LOGGED_IN].session_id)
     response.del_cookie(COOKIE, path=COOKIE_PATH)

@@ -6,9 +6,9 @@
 - ``gateway.py``: one message to the assistant and back: OpenID → keyed pseudonym, dedupe of
   WeChat's retries, numbered choices for Rasa's buttons, passive reply within WeChat's 5 s or
   ``success`` at once and the answer later through the customer-service API.
-- ``store.py``: the dedupe rows and pending choices (``WechatMessage``, ``WechatChoice``).
+- ``models.py``: its tables; ``dedup.py``: the dedupe rows and pending choices (``WechatMessage``, ``WechatChoice``).
 - ``api.py``: the customer-service message API client (access token cached and refreshed).
 - ``messages.py``: the gateway's own words to residents (everything else comes from the assistant).
-- ``routes.py``: ``GET``/``POST /wechat``, mounted by ``setup(app)``; ``accesslog.py`` keeps the
+- ``routes.py``: ``GET``/``POST /wechat``, mounted by ``add_wechat(app)``; ``accesslog.py`` keeps the
   OpenID WeChat puts in the query string out of the access log.
 """

@@ -16,8 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 import re
 import time
@@ -28,20 +26,26 @@ from typing import Any, Callable
 import aiohttp
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from wechatpy.messages import BaseMessage
 
-from knowledge.settings import Settings
+from database.work import in_thread
+from hotline import privacy
+from hotline.settings import Settings
+from safety import crisis
+from safety.replies import checkin_reply, crisis_reply
 
-from .. import rasa
-from . import messages, store
-from .api import CustomerService, WechatApiError
+from web import rasa
+from web.wechat import messages, dedup as store
+from web.wechat.api import CustomerService, WechatApiError
 
 log = logging.getLogger(__name__)
 
 PASSIVE_DEADLINE = 4.5  # seconds from the request's arrival: WeChat gives up after 5
 POLL = 0.2  # seconds between two looks of a retry at the first delivery's row
 ASK_TIMEOUT = 30.0  # seconds Rasa gets for one message (slow answers go through the API)
+# A message the crisis rules flag waits this long for the assistant; then the gateway answers it
+# with the crisis reply itself (Rasa down, hung or slow must never leave a person in crisis waiting).
+CRISIS_WAIT = 1.0
 PRUNE_EVERY = 600.0  # seconds between two prunings of old rows (per process)
 STOP_TIMEOUT = 15.0  # seconds slow answers still being worked on get when the app stops
 GREET = "/greet"  # a new follower: the assistant's greeting (utter_greet says what it can do)
@@ -50,7 +54,7 @@ _NUMBER = re.compile(r"\d{1,3}")
 
 def pseudonym(key: bytes, openid: str) -> str:
     """The sender id the assistant knows a WeChat user by."""
-    return "wx-" + hmac.new(key, openid.encode("utf-8"), hashlib.sha256).hexdigest()[:24]
+    return privacy.pseudonym(key, openid, length=24, prefix="wx-")
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,12 @@ class Gateway:
         self._api = api
         self._clock = clock
         self._tasks: set[asyncio.Task] = set()
+        # The crisis detector, as the NLU pipeline runs it (safety/crisis.py), with its classifier
+        # when `make crisis-model` has written it; the replies are domain.yml's own.
+        self._classifier = crisis.load_classifier(settings.crisis_model) if settings.crisis_model.is_file() else None
+        if self._classifier is None:
+            log.warning("crisis classifier %s missing: the gateway reads danger signals only", settings.crisis_model)
+        self._replies = {crisis.Tier.HIGH: crisis_reply(), crisis.Tier.POSSIBLE: checkin_reply()}
         self._last_prune = float("-inf")
         self.deadline = PASSIVE_DEADLINE
 
@@ -180,23 +190,41 @@ class Gateway:
         return None
 
     async def _ask(self, sender: str, incoming: Incoming) -> str:
-        """The assistant's answer as one text; never raises (a failure is said politely)."""
+        """The assistant's answer as one text; never raises (a failure is said politely). A message
+        the crisis detector flags always gets its crisis reply (the full protocol, or the check-in):
+        from the assistant or, when the assistant fails or is slower than CRISIS_WAIT, from the
+        gateway itself."""
+        tier = crisis.Tier.NONE
+        if incoming.kind == "ask":
+            tier = crisis.assess(incoming.text, classifier=self._classifier).tier
         try:
-            message = incoming.text
-            number = chosen_number(message) if incoming.kind == "ask" else None
-            choice = await self._db(store.take_choice, sender, number)
-            if choice is not None:
-                message = choice["payload"]
-            replies = await rasa.ask(self._http, self._rasa, sender, message, timeout=ASK_TIMEOUT)
-            text, choices = render(replies)
-            if choices:
-                await self._db(store.offer_choices, sender, choices)
-            return text or messages.NO_ANSWER
-        except rasa.AssistantUnavailable as exc:
-            log.warning("wechat: the assistant did not answer %s: %s", sender, exc)
+            asking = self._ask_assistant(sender, incoming)
+            text = await (asyncio.wait_for(asking, CRISIS_WAIT) if tier else asking)
+        except (rasa.AssistantUnavailable, asyncio.TimeoutError) as exc:
+            log.warning("wechat: the assistant did not answer %s: %s", sender, type(exc).__name__)
+            text = None
         except Exception:  # noqa: BLE001 - the resident gets an answer whatever went wrong here
             log.exception("wechat: answering %s failed", sender)
-        return messages.UNAVAILABLE
+            text = None
+        if tier:
+            reply = self._replies[tier].text
+            said = text or ""
+            if not any(r.text in said for r in self._replies.values()):
+                log.warning("wechat: crisis reply (%s) given by the gateway to %s", tier.name, sender)
+                return reply if text is None else f"{reply}\n\n{text}"
+        return messages.UNAVAILABLE if text is None else text
+
+    async def _ask_assistant(self, sender: str, incoming: Incoming) -> str:
+        message = incoming.text
+        number = chosen_number(message) if incoming.kind == "ask" else None
+        choice = await self._db(store.take_choice, sender, number)
+        if choice is not None:
+            message = choice["payload"]
+        replies = await rasa.ask(self._http, self._rasa, sender, message, timeout=ASK_TIMEOUT)
+        text, choices = render(replies)
+        if choices:
+            await self._db(store.offer_choices, sender, choices)
+        return text or messages.NO_ANSWER
 
     async def _deliver(self, key: str, sender: str, openid: str, text: str) -> None:
         state = store.FAILED
@@ -229,11 +257,7 @@ class Gateway:
 
     async def _db(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``work(session, *args, **kwargs)`` in one transaction, in a worker thread."""
-        def run() -> Any:
-            with Session(self._engine, expire_on_commit=False) as session, session.begin():
-                return work(session, *args, **kwargs)
-
-        return await asyncio.to_thread(run)
+        return await in_thread(self._engine, work, *args, **kwargs)
 
     async def _prune(self) -> None:
         now = self._clock()

@@ -2,7 +2,7 @@
 figures) comes from the assistant (domain.yml and the store): no figure here."""
 from __future__ import annotations
 
-from ..rasa import TEMPORARY_FAILURE
+from web.rasa import TEMPORARY_FAILURE
 
 # Images, video, location, links, a voice message WeChat could not recognise.
 PLEASE_TYPE = "抱歉，目前只能看懂文字消息，请输入文字描述您的问题。"

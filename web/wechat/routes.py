@@ -20,11 +20,11 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from ..keys import ENGINE, HTTP, SETTINGS
-from . import messages
-from .api import CustomerService
-from .gateway import Gateway
-from .protocol import MAX_BODY, Callback, Protocol, ProtocolError, TooLarge
+from web.keys import ENGINE, HTTP, SETTINGS
+from web.wechat import messages
+from web.wechat.api import CustomerService
+from web.wechat.gateway import Gateway
+from web.wechat.protocol import MAX_BODY, Callback, Protocol, ProtocolError, TooLarge
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,88 @@
+"""DomainEntityExtractor: hospital, district, channel, platform, hotline (any alias, small typos,
+ambiguous short names marked), period, measure and phone entities, by rules over the store's names.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.gazetteer import read_gazetteer, NamesInModel
+from bot.names import NameMatcher, find_measures, find_periods, find_phones
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
+class DomainEntityExtractor(NamesInModel, GraphComponent, EntityExtractorMixin):
+    """Entities from the knowledge store's names (spaCy rule-based matching) and from patterns."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"gazetteer_path": None}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 gazetteer: dict) -> None:
+        self._config = config
+        self._keep_names(model_storage, resource, gazetteer)
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "DomainEntityExtractor":
+        return cls(config, model_storage, resource, read_gazetteer(config["gazetteer_path"]))
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "DomainEntityExtractor":
+        return cls(config, model_storage, resource, cls._names_of_model(model_storage, resource))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            entities = self.extract(message.get(TEXT) or "")
+            if entities:
+                message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name(entities),
+                            add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def extract(self, text: str) -> List[Dict[Text, Any]]:
+        return extract_entities(text, self._names, self._measures)
+
+
+def extract_entities(text: str, names: NameMatcher, measures: Any) -> List[Dict[Text, Any]]:
+    """Phones, store names (typos, ambiguity), periods and measures of a text, as Rasa entities."""
+    entities: List[Dict[Text, Any]] = []
+    taken: list[tuple[int, int]] = []
+    for found in find_phones(text):
+        taken.append((found.start, found.end))
+        entities.append(_entity(found.entity, found.start, found.end, found.value))
+    measure_words = [(f.start, f.end) for f in find_measures(text, measures)]
+    for match in names.find(text, reserved=measure_words):
+        if any(match.start < e and match.end > s for s, e in taken):
+            continue
+        taken.append((match.start, match.end))
+        entity = _entity(match.kind, match.start, match.end,
+                         match.text if match.ambiguous else match.candidates[0])
+        if match.ambiguous:
+            entity["ambiguous"] = True
+            entity["candidates"] = list(match.candidates)
+        if match.typo:
+            entity["typo"] = match.text
+        entities.append(entity)
+    for found in find_periods(text):
+        if not any(found.start < e and found.end > s for s, e in taken):
+            taken.append((found.start, found.end))
+            entities.append(_entity("period", found.start, found.end, found.value))
+    for found in find_measures(text, measures, taken):
+        entities.append(_entity("measure", found.start, found.end, found.value))
+    return sorted(entities, key=lambda e: e["start"])
+
+
+def _entity(kind: str, start: int, end: int, value: str) -> Dict[Text, Any]:
+    return {"entity": kind, "start": start, "end": end, "value": value, "confidence_entity": 1.0}

@@ -1,0 +1,60 @@
+"""The store's names (the gazetteer, `hotline gazetteer`) as the NLU components read them at training
+and keep them inside the trained model.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional, Text
+import json
+
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.names import NameMatcher, measure_vocabulary
+
+GAZETTEER_FILE = "gazetteer.json"
+
+
+USERDICT_FILE = "userdict.txt"
+
+
+def read_gazetteer(path: Optional[Text]) -> dict:
+    if not path:
+        raise ValueError("gazetteer_path is not set: run `hotline gazetteer --out var/gazetteer.json`")
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no gazetteer; `make model` writes it from the knowledge store")
+    return json.loads(file.read_text(encoding="utf-8"))
+
+
+def userdict_lines(gazetteer: dict) -> List[Text]:
+    words = {n for s in gazetteer.get("subjects", []) for n in s["names"]}
+    words |= set(gazetteer.get("measures", []))
+    for aliases in gazetteer.get("measure_aliases", {}).values():
+        words |= set(aliases)
+    # A high frequency keeps each name whole against jieba's own dictionary.
+    return [f"{w.replace(' ', '')} 100000 nz" for w in sorted(words) if len(w.replace(" ", "")) >= 2]
+
+
+class NamesInModel:
+    """The store's names (the gazetteer) kept inside the trained model: read from the file at
+    training, saved into the model, read back from the model at load (never from the repo)."""
+
+    def _keep_names(self, model_storage: ModelStorage, resource: Resource, gazetteer: dict) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        self._gazetteer = gazetteer
+        self._names = NameMatcher(gazetteer)
+        self._measures = measure_vocabulary(gazetteer)
+
+    @staticmethod
+    def _names_of_model(model_storage: ModelStorage, resource: Resource) -> dict:
+        with model_storage.read_from(resource) as directory:
+            return json.loads((Path(directory) / GAZETTEER_FILE).read_text(encoding="utf-8"))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        with self._model_storage.write_to(self._resource) as directory:
+            (Path(directory) / GAZETTEER_FILE).write_text(
+                json.dumps(self._gazetteer, ensure_ascii=False), encoding="utf-8")
+        return self._resource

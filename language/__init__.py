@@ -1,0 +1,1 @@
+"""Pure text handling shared by both venvs: normalisation (language/normalise.py)."""

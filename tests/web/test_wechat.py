@@ -1,0 +1,597 @@
+"""The WeChat gateway (/wechat) on the real app: WeChat's callbacks built, signed and encrypted by
+wechatpy as WeChat's servers do (tests/wechat_fake.py), a small fake of Rasa's REST channel on
+loopback where the timing has to be controlled, and a loopback fake of WeChat's customer-service API.
+The gateway with the real Rasa is tested in tests/e2e/test_wechat_e2e.py."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from database import migrate
+from database.engine import make_engine
+from web.wechat.models import WechatChoice, WechatMessage
+from hotline.settings import Settings
+from wechat_fake import (FakeWechatApi, WechatServer, message_xml, new_aes_key, new_msg_id, new_openid,
+                         sign, text_xml)
+from web import rasa
+from web.app import create_app
+from launcher.stack import free_ports
+from web.wechat import messages, dedup as store
+from web.wechat.accesslog import RedactingAccessLogger
+from web.wechat.gateway import PASSIVE_DEADLINE, chosen_number, pseudonym
+from web.wechat.protocol import MAX_BODY, Protocol
+from web.wechat.routes import WECHAT
+
+TOKEN = "hotline-test-token"
+APPID = "wx5c9f0e1d2b3a4c5d"
+SECRET = "test-app-secret-0123456789abcdef"
+KEY = b"k" * 32
+FAST = 0.6  # the passive reply's deadline in tests of the slow path (the real one: one test below)
+
+ORAL = [{"title": "南京市口腔医院", "payload": '/inform{"hospital": "南京市口腔医院"}'},
+        {"title": "江苏省口腔医院", "payload": '/inform{"hospital": "江苏省口腔医院"}'}]
+
+
+@dataclass
+class FakeRasa:
+    """Rasa's REST channel: answers 收到：<message>, or what ``script`` says; ``slow`` delays some."""
+
+    received: list[tuple[str, str]] = field(default_factory=list)
+    script: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    slow: dict[str, float] = field(default_factory=dict)
+    status: int = 200
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/webhooks/rest/webhook", self.webhook)
+        return app
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        sender, message = body["sender"], body["message"]
+        self.received.append((sender, message))
+        await asyncio.sleep(self.slow.get(message, 0.0))
+        if self.status != 200:
+            return web.Response(status=self.status, text="Internal Server Error")
+        replies = self.script.get(message, [{"text": f"收到：{message}"}])
+        return web.json_response([{"recipient_id": sender, **r} for r in replies])
+
+    @property
+    def messages(self) -> list[str]:
+        return [m for _, m in self.received]
+
+
+@dataclass
+class Rig:
+    client: TestClient
+    app: web.Application
+    wechat: WechatServer
+    rasa: FakeRasa
+    api: FakeWechatApi
+    settings: Settings
+
+    async def post(self, xml: str | bytes, *, openid: str | None = None, body: bytes | None = None,
+                   **kw: Any) -> tuple[int, str]:
+        query, data = self.wechat.callback(xml, openid=openid, **kw)
+        resp = await self.client.post("/wechat", params=query, data=body if body is not None else data)
+        return resp.status, await resp.text()
+
+    async def ask(self, openid: str, content: str, **kw: Any) -> str:
+        """A text message; the passive reply's content."""
+        status, body = await self.post(text_xml(openid, content, **kw), openid=openid)
+        assert status == 200, body
+        reply = self.wechat.read_reply(body)
+        assert (reply.type, reply.source, reply.target) == ("text", "gh_12320nanjing", openid), body
+        return reply.content
+
+    @property
+    def gateway(self):
+        return self.app[WECHAT].gateway
+
+
+@pytest.fixture
+async def rig_factory(tmp_path):
+    started: list = []
+
+    async def start(*, aes: bool = False, database_url: str | None = None, rasa: FakeRasa | None = None,
+                    rasa_url: str | None = None, token: str | None = TOKEN, api_secret: str = SECRET,
+                    **overrides: Any) -> Rig:
+        rasa = rasa or FakeRasa()
+        rasa_client = TestClient(TestServer(rasa.app()))
+        await rasa_client.start_server()
+        api = FakeWechatApi(APPID, api_secret)  # the AppSecret WeChat has for the account
+        api_client = TestClient(TestServer(api.app()))
+        await api_client.start_server()
+        started.extend([rasa_client, api_client])
+        aes_key = new_aes_key() if aes else None
+        database_url = database_url or f"sqlite:///{tmp_path / 'hotline.db'}"
+        migrate.upgrade(database_url)  # as `hotline db upgrade` before the app: it creates no tables
+        settings = Settings(
+            database_url=database_url, var_dir=tmp_path,
+            rasa_url=rasa_url or str(rasa_client.make_url("")).rstrip("/"), secret_key_env=KEY,
+            wechat_token=token, wechat_appid=APPID, wechat_aes_key=aes_key, wechat_secret=SECRET,
+            wechat_api_url=str(api_client.make_url("")).rstrip("/"), **overrides)
+        app = create_app(settings)
+        server = TestServer(app)
+        await server.start_server(access_log_class=RedactingAccessLogger)
+        client = TestClient(server)
+        await client.start_server()
+        started.append(client)
+        return Rig(client, app, WechatServer(TOKEN, APPID, aes_key), rasa, api, settings)
+
+    yield start
+    for client in reversed(started):
+        await client.close()
+
+
+@pytest.fixture
+async def rig(rig_factory) -> Rig:
+    return await rig_factory()
+
+
+def _rows(rig: Rig, model) -> list:
+    engine = make_engine(rig.settings.database_url, create=False)
+    try:
+        with Session(engine) as s:
+            return list(s.scalars(select(model)))
+    finally:
+        engine.dispose()
+
+
+# --- URL verification ------------------------------------------------------------------------------
+
+async def test_url_verification_echoes_echostr_only_when_signed(rig):
+    resp = await rig.client.get("/wechat", params=rig.wechat.query(echostr="1234567890123456789"))
+    assert resp.status == 200 and await resp.text() == "1234567890123456789"
+    forged = {**rig.wechat.query(echostr="42"), "signature": "0" * 40}
+    resp = await rig.client.get("/wechat", params=forged)
+    assert resp.status == 403 and "42" not in await resp.text()
+
+
+# --- a text message --------------------------------------------------------------------------------
+
+async def test_text_message_gets_the_assistants_answer_as_passive_reply(rig):
+    openid = new_openid()
+    started = time.monotonic()
+    assert await rig.ask(openid, "鼓楼医院2023年预约量多少") == "收到：鼓楼医院2023年预约量多少"
+    assert time.monotonic() - started < 2
+    ((sender, message),) = rig.rasa.received
+    # Rasa knows the resident by a keyed hash of the OpenID only.
+    assert message == "鼓楼医院2023年预约量多少"
+    assert sender == pseudonym(KEY, openid) and sender.startswith("wx-") and openid not in sender
+    assert await rig.ask(openid, "谢谢") == "收到：谢谢"
+    assert rig.rasa.received[1][0] == sender  # the same resident, the same pseudonym
+
+
+async def test_several_replies_are_one_passive_reply(rig):
+    rig.rasa.script["你好"] = [{"text": "您好"}, {"text": "请问有什么可以帮您？"}]
+    assert await rig.ask(new_openid(), "你好") == "您好\n请问有什么可以帮您？"
+
+
+async def test_reply_text_cannot_break_out_of_the_reply_xml(rig):
+    said = "投诉内容]]><Content>假的</Content><![CDATA["
+    rig.rasa.script[said] = [{"text": f"请确认：{said}"}]
+    assert await rig.ask(new_openid(), said) == f"请确认：{said}"
+
+
+# --- refusals ----------------------------------------------------------------------------------------
+
+async def test_forged_signature_is_403_and_reaches_nobody(rig):
+    openid = new_openid()
+    query, body = rig.wechat.callback(text_xml(openid, "你好"), openid=openid)
+    resp = await rig.client.post("/wechat", params={**query, "signature": "f" * 40}, data=body)
+    assert resp.status == 403 and "signature" in await resp.text()
+    other = WechatServer("not-our-token", APPID)  # signed with another account's token
+    query, body = other.callback(text_xml(openid, "你好"), openid=openid)
+    assert (await rig.client.post("/wechat", params=query, data=body)).status == 403
+    resp = await rig.client.post("/wechat", data=body)  # no signature at all
+    assert resp.status == 403
+    assert rig.rasa.received == []
+
+
+async def test_stale_timestamp_is_403(rig):
+    openid = new_openid()
+    status, body = await rig.post(text_xml(openid, "你好"), openid=openid, timestamp=int(time.time()) - 301)
+    assert (status, body) == (403, "stale timestamp")
+    status, _ = await rig.post(text_xml(openid, "你好"), openid=openid, timestamp=int(time.time()) + 3600)
+    assert status == 403
+    status, _ = await rig.post(text_xml(openid, "你好"), openid=openid, timestamp=int(time.time()) - 60)
+    assert status == 200  # a minute of clock skew is fine
+    assert rig.rasa.messages == ["你好"]
+
+
+BOMB = """<?xml version="1.0"?>
+<!DOCTYPE xml [
+ <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
+ <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"> <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+ <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"> <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
+ <!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;"> <!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;">
+ <!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;"> <!ENTITY i "&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;">
+]>
+<xml><ToUserName>gh_12320nanjing</ToUserName><FromUserName>{openid}</FromUserName>
+<CreateTime>{now}</CreateTime><MsgType>text</MsgType><Content>&i;</Content><MsgId>1</MsgId></xml>"""
+
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE xml [<!ENTITY xxe SYSTEM "file://{path}">]>
+<xml><ToUserName>gh_12320nanjing</ToUserName><FromUserName>{openid}</FromUserName>
+<CreateTime>{now}</CreateTime><MsgType>text</MsgType><Content>&xxe;</Content><MsgId>2</MsgId></xml>"""
+
+
+@pytest.mark.parametrize("aes", [False, True], ids=["plain", "safe"])
+async def test_xml_bomb_and_external_entity_are_refused_unread(rig_factory, tmp_path, aes):
+    rig = await rig_factory(aes=aes)
+    openid = new_openid()
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text("TOP-SECRET-FILE-CONTENT")
+    started = time.monotonic()
+    status, body = await rig.post(BOMB.format(openid=openid, now=int(time.time())), openid=openid)
+    assert status == 400 and "DTD" in body, body
+    assert time.monotonic() - started < 2  # not expanded (a billion "a"s would take long and GBs)
+    status, body = await rig.post(XXE.format(path=secret_file, openid=openid, now=int(time.time())),
+                                  openid=openid)
+    assert status == 400 and "TOP-SECRET" not in body, body
+    assert rig.rasa.received == []
+
+
+async def test_a_body_over_the_limit_is_413(rig):
+    openid = new_openid()
+    huge = text_xml(openid, "挂" * (1024 * 1024 // 3))  # 1 MB of text, correctly signed
+    assert len(huge.encode()) > 1024 * 1024
+    status, body = await rig.post(huge, openid=openid)
+    assert status == 413 and str(MAX_BODY) in body
+
+    async def chunks():  # no Content-Length: refused while it arrives
+        for _ in range(64):
+            yield b"<xml>" + b"x" * 16 * 1024
+
+    resp = await rig.client.post("/wechat", params=rig.wechat.query(openid=openid), data=chunks())
+    assert resp.status == 413
+    assert rig.rasa.received == []
+    assert await rig.ask(openid, "你好") == "收到：你好"  # and the gateway still answers
+
+
+@pytest.mark.parametrize("body, says", [
+    ("<xml><Content>\xff\xfe</Content></xml>".encode("latin-1"), "not UTF-8"),
+    (b"<xml><ToUserName>gh</ToUserName><Content>unclosed", "not well-formed"),
+    (b"", "empty"),
+    (b"   \n", "empty"),
+    (b"<html><body>hi</body></html>", "root is not <xml>"),
+    (b"<xml><MsgType>text</MsgType><Content>hi</Content></xml>", "FromUserName"),
+    ("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>soon</CreateTime>"
+     "<MsgType>text</MsgType><Content>hi</Content></xml>".encode(), "CreateTime"),
+], ids=["invalid-utf8", "malformed", "empty", "blank", "not-wechat", "no-sender", "bad-time"])
+async def test_a_bad_body_is_400_with_the_reason(rig, body, says):
+    status, text = await rig.post(b"", body=body)
+    assert status == 400 and says in text, text
+    assert rig.rasa.received == []
+
+
+# --- retries ---------------------------------------------------------------------------------------
+
+async def test_a_retried_msgid_is_answered_once_with_the_same_answer(rig):
+    openid, msg_id = new_openid(), new_msg_id()
+    xml = text_xml(openid, "鼓楼医院怎么预约", msg_id=msg_id)
+    first = await rig.ask(openid, "鼓楼医院怎么预约", msg_id=msg_id)
+    rig.rasa.script["鼓楼医院怎么预约"] = [{"text": "a different answer"}]
+    for _ in range(2):  # WeChat's retries: new timestamp and nonce, same message
+        status, body = await rig.post(xml, openid=openid)
+        assert status == 200 and rig.wechat.read_reply(body).content == first
+    assert rig.rasa.messages == ["鼓楼医院怎么预约"]
+    (row,) = _rows(rig, WechatMessage)
+    assert (row.key, row.state, row.reply) == (str(msg_id), "answered", first)
+    assert row.sender == pseudonym(KEY, openid)
+
+
+async def test_a_retry_while_the_first_is_answered_waits_for_that_answer(rig):
+    openid, msg_id = new_openid(), new_msg_id()
+    rig.rasa.slow["慢一点"] = 1.0
+    xml = text_xml(openid, "慢一点", msg_id=msg_id)
+    results = await asyncio.gather(rig.post(xml, openid=openid), rig.post(xml, openid=openid),
+                                   rig.post(xml, openid=openid))
+    assert [s for s, _ in results] == [200, 200, 200]
+    assert {rig.wechat.read_reply(b).content for _, b in results} == {"收到：慢一点"}
+    assert rig.rasa.messages == ["慢一点"]
+
+
+async def test_events_are_deduplicated_by_sender_and_time(rig):
+    rig.rasa.script["/greet"] = [{"text": "您好，这里是智能助手。"}]
+    openid, now = new_openid(), int(time.time())
+    subscribe = message_xml(openid, "event", create_time=now, Event="subscribe")
+    for _ in range(2):
+        status, body = await rig.post(subscribe, openid=openid)
+        assert status == 200 and rig.wechat.read_reply(body).content == "您好，这里是智能助手。"
+    assert rig.rasa.messages == ["/greet"]
+    (row,) = _rows(rig, WechatMessage)
+    assert row.key == f"event:{pseudonym(KEY, openid)}:{now}" and openid not in row.key
+
+
+async def test_two_app_processes_on_one_store_answer_a_message_once(rig_factory, database_url):
+    # Two apps (as two processes would be) on the same store and the same Rasa: WeChat's retry of a
+    # message may reach either. Rasa is slow, so both deliveries are in flight together.
+    rasa = FakeRasa(slow={"两个进程": 0.8})
+    one = await rig_factory(database_url=database_url, rasa=rasa)
+    two = await rig_factory(database_url=database_url, rasa=rasa)
+    openid, msg_id = new_openid(), new_msg_id()
+    xml = text_xml(openid, "两个进程", msg_id=msg_id)
+    (s1, b1), (s2, b2) = await asyncio.gather(one.post(xml, openid=openid), two.post(xml, openid=openid))
+    assert (s1, s2) == (200, 200)
+    assert one.wechat.read_reply(b1).content == two.wechat.read_reply(b2).content == "收到：两个进程"
+    assert rasa.messages == ["两个进程"]
+
+
+# --- the slow path -----------------------------------------------------------------------------------
+
+async def test_a_slow_answer_is_success_now_and_a_customer_service_message_later(rig, caplog):
+    rig.gateway.deadline = FAST
+    rig.rasa.slow.update({"第一个慢问题": 2.0, "第二个慢问题": 2.0})
+    openid = new_openid()
+    caplog.set_level(logging.DEBUG)
+    for n, question in enumerate(["第一个慢问题", "第二个慢问题"], 1):
+        started = time.monotonic()
+        status, body = await rig.post(text_xml(openid, question), openid=openid)
+        assert (status, body) == (200, "success")
+        assert time.monotonic() - started < 1.5  # at the deadline, long before the answer
+        sent = await rig.api.wait_sent(n)
+        assert len(sent) == n, rig.api.calls
+        assert sent[-1]["touser"] == openid and sent[-1]["text"]["content"] == f"收到：{question}"
+        assert f"收到：{question}".encode() in sent[-1]["_raw"]  # UTF-8, not \\u escapes
+    assert len(rig.api.tokens) == 1  # the access token is cached
+    assert rig.rasa.messages == ["第一个慢问题", "第二个慢问题"]
+    assert {r.state for r in _rows(rig, WechatMessage)} == {"sent"}
+    assert openid not in caplog.text  # pseudonym in our log lines, never the OpenID
+    assert pseudonym(KEY, openid) in caplog.text
+
+
+async def test_an_expired_access_token_is_fetched_anew(rig):
+    rig.gateway.deadline = FAST
+    rig.rasa.slow.update({"慢A": 1.0, "慢B": 1.0})
+    openid = new_openid()
+    assert (await rig.post(text_xml(openid, "慢A"), openid=openid))[1] == "success"
+    await rig.api.wait_sent(1)
+    rig.api.expire_tokens()  # WeChat: 42001 for the cached token from now on
+    assert (await rig.post(text_xml(openid, "慢B"), openid=openid))[1] == "success"
+    sent = await rig.api.wait_sent(2)
+    assert [m["text"]["content"] for m in sent] == ["收到：慢A", "收到：慢B"]
+    assert len(rig.api.tokens) == 2
+    first, second = rig.api.tokens
+    sends = [q["access_token"] for path, q in rig.api.calls if path.endswith("/send")]
+    assert sends == [first, first, second]  # sent; refused with 42001; sent again with a new token
+
+
+async def test_the_real_deadline_answers_within_wechats_5_seconds(rig):
+    assert rig.gateway.deadline == PASSIVE_DEADLINE == 4.5
+    rig.rasa.slow["很慢的问题"] = 6.0
+    openid, msg_id = new_openid(), new_msg_id()
+    xml = text_xml(openid, "很慢的问题", msg_id=msg_id)
+    started = time.monotonic()
+    status, body = await rig.post(xml, openid=openid)
+    took = time.monotonic() - started
+    assert (status, body) == (200, "success") and 4.3 < took < 5.0, took
+    assert await rig.post(xml, openid=openid) == (200, "success")  # a retry: not asked again
+    sent = await rig.api.wait_sent(1, timeout=5)
+    assert [m["text"]["content"] for m in sent] == ["收到：很慢的问题"]
+    assert rig.rasa.messages == ["很慢的问题"]
+
+
+async def test_a_retry_after_the_slow_path_took_over_says_success(rig):
+    rig.gateway.deadline = FAST
+    rig.rasa.slow["慢C"] = 1.5
+    openid, msg_id = new_openid(), new_msg_id()
+    xml = text_xml(openid, "慢C", msg_id=msg_id)
+    assert (await rig.post(xml, openid=openid))[1] == "success"
+    assert (await rig.post(xml, openid=openid))[1] == "success"
+    await rig.api.wait_sent(1)
+    await asyncio.sleep(0.3)
+    assert len(rig.api.sent) == 1 and rig.rasa.messages == ["慢C"]
+
+
+async def test_a_refused_customer_service_message_is_recorded_as_failed(rig_factory):
+    rig = await rig_factory(api_secret="the-secret-was-reset")  # WeChat: 40125 invalid appsecret
+    rig.gateway.deadline = FAST
+    rig.rasa.slow["慢D"] = 1.0
+    openid = new_openid()
+    assert await rig.post(text_xml(openid, "慢D"), openid=openid) == (200, "success")
+    for _ in range(50):
+        rows = _rows(rig, WechatMessage)
+        if rows and rows[0].state != "async":
+            break
+        await asyncio.sleep(0.1)
+    assert rows[0].state == "failed" and rig.api.sent == []
+
+
+# --- safe (AES) mode ---------------------------------------------------------------------------------
+
+async def test_safe_mode_round_trip(rig_factory):
+    rig = await rig_factory(aes=True)
+    openid = new_openid()
+    query, body = rig.wechat.callback(text_xml(openid, "鼓楼医院2023年预约量多少"), openid=openid)
+    assert b"2023" not in body  # what goes over the wire is ciphertext
+    resp = await rig.client.post("/wechat", params=query, data=body)
+    text = await resp.text()
+    assert resp.status == 200 and "<Encrypt>" in text and "2023" not in text
+    reply = rig.wechat.read_reply(text)  # checks MsgSignature and decrypts, as WeChat does
+    assert (reply.content, reply.target) == ("收到：鼓楼医院2023年预约量多少", openid)
+    assert rig.rasa.received == [(pseudonym(KEY, openid), "鼓楼医院2023年预约量多少")]
+
+
+async def test_safe_mode_refuses_what_it_cannot_trust(rig_factory):
+    rig = await rig_factory(aes=True)
+    openid = new_openid()
+    xml = text_xml(openid, "你好")
+    plain = WechatServer(TOKEN, APPID)  # right token, but not encrypted
+    query, body = plain.callback(xml, openid=openid)
+    resp = await rig.client.post("/wechat", params=query, data=body)
+    assert resp.status == 403 and "encrypted" in await resp.text()
+    query, body = rig.wechat.callback(xml, openid=openid)
+    resp = await rig.client.post("/wechat", params={**query, "msg_signature": "0" * 40}, data=body)
+    assert resp.status == 403
+    other = WechatServer(TOKEN, APPID, new_aes_key())  # another key: decrypts to garbage
+    query, body = other.callback(xml, openid=openid)
+    assert (await rig.client.post("/wechat", params=query, data=body)).status in (400, 403)
+    other_account = WechatServer(TOKEN, "wx0000000000000000", rig.wechat.aes_key)
+    query, body = other_account.callback(xml, openid=openid)
+    resp = await rig.client.post("/wechat", params=query, data=body)
+    assert resp.status == 403 and "another account" in await resp.text()
+    garbage = b"<xml><ToUserName>gh</ToUserName><Encrypt>not base64 at all!</Encrypt></xml>"
+    query = rig.wechat.query(openid=openid)
+    query.update(encrypt_type="aes",
+                 msg_signature=sign(TOKEN, query["timestamp"], query["nonce"], "not base64 at all!"))
+    resp = await rig.client.post("/wechat", params=query, data=garbage)
+    assert resp.status == 400
+    assert rig.rasa.received == []
+
+
+# --- message kinds, choices, failures --------------------------------------------------------------
+
+async def test_buttons_become_numbered_choices_and_a_number_picks_one(rig):
+    rig.rasa.script["口腔医院预约量"] = [{"text": "“口腔医院”有2家：南京市口腔医院、江苏省口腔医院。请问是哪一家？",
+                                     "buttons": ORAL}]
+    openid = new_openid()
+    asked = await rig.ask(openid, "口腔医院预约量")
+    assert asked.splitlines()[1:] == ["1. 南京市口腔医院", "2. 江苏省口腔医院", messages.CHOICE_HINT]
+    await rig.ask(openid, "２")  # a full-width digit, as Chinese keyboards type it
+    assert rig.rasa.messages[-1] == ORAL[1]["payload"]
+    await rig.ask(openid, "1")  # the choices were used up: now just text
+    assert rig.rasa.messages[-1] == "1"
+    await rig.ask(openid, "口腔医院预约量")
+    await rig.ask(openid, "算了，问别的")  # any other message clears them
+    await rig.ask(openid, "1")
+    assert rig.rasa.messages[-2:] == ["算了，问别的", "1"]
+    await rig.ask(openid, "口腔医院预约量")
+    await rig.ask(openid, "3")  # not one of the choices: sent as it is
+    assert rig.rasa.messages[-1] == "3"
+    assert _rows(rig, WechatChoice) == []
+
+
+async def test_choices_belong_to_one_resident(rig):
+    rig.rasa.script["口腔医院预约量"] = [{"text": "请问是哪一家？", "buttons": ORAL}]
+    one, other = new_openid(), new_openid()
+    await rig.ask(one, "口腔医院预约量")
+    await rig.ask(other, "1")
+    assert rig.rasa.messages[-1] == "1"
+    await rig.ask(one, "1")
+    assert rig.rasa.messages[-1] == ORAL[0]["payload"]
+
+
+@pytest.mark.parametrize("kind, fields", [
+    ("image", {"PicUrl": "http://mmbiz.qpic.cn/x", "MediaId": "m1"}),
+    ("video", {"MediaId": "m2", "ThumbMediaId": "t2"}),
+    ("location", {"Location_X": "32.06", "Location_Y": "118.79", "Scale": "15", "Label": "南京"}),
+    ("voice", {"MediaId": "m3", "Format": "amr"}),  # no recognition result
+], ids=["image", "video", "location", "voice-unrecognised"])
+async def test_what_is_not_text_gets_please_type(rig, kind, fields):
+    openid = new_openid()
+    status, body = await rig.post(message_xml(openid, kind, **fields), openid=openid)
+    assert status == 200 and rig.wechat.read_reply(body).content == messages.PLEASE_TYPE
+    assert rig.rasa.received == []
+
+
+async def test_voice_with_a_recognition_result_is_taken_as_text(rig):
+    openid = new_openid()
+    status, body = await rig.post(message_xml(openid, "voice", MediaId="m", Format="amr",
+                                              Recognition="鼓楼医院怎么挂号"), openid=openid)
+    assert rig.wechat.read_reply(body).content == "收到：鼓楼医院怎么挂号"
+    assert rig.rasa.messages == ["鼓楼医院怎么挂号"]
+
+
+async def test_subscribe_greets_through_the_assistant_and_unsubscribe_is_silent(rig):
+    rig.rasa.script["/greet"] = [{"text": "您好，这里是南京卫生12320智能助手。可以问我怎么预约挂号……"}]
+    openid = new_openid()
+    status, body = await rig.post(message_xml(openid, "event", Event="subscribe", EventKey=""), openid=openid)
+    assert rig.wechat.read_reply(body).content.startswith("您好，这里是南京卫生12320智能助手")
+    scan = message_xml(new_openid(), "event", Event="subscribe", EventKey="qrscene_12320")
+    assert (await rig.post(scan))[0] == 200
+    assert rig.rasa.messages == ["/greet", "/greet"]
+    for event in ("unsubscribe", "CLICK", "VIEW", "LOCATION"):
+        assert await rig.post(message_xml(openid, "event", Event=event), openid=openid) == (200, "success")
+    assert len(rig.rasa.received) == 2
+
+
+async def test_rasa_down_gets_a_polite_answer_not_a_500(rig_factory):
+    (closed,) = free_ports(1)
+    rig = await rig_factory(rasa_url=f"http://127.0.0.1:{closed}")
+    assert await rig.ask(new_openid(), "你好") == messages.UNAVAILABLE
+
+
+async def test_rasa_failing_or_silent_gets_a_polite_answer(rig):
+    rig.rasa.status = 500
+    assert await rig.ask(new_openid(), "你好") == messages.UNAVAILABLE
+    rig.rasa.status = 200
+    rig.rasa.script["你好"] = []  # the assistant had nothing to say (a custom action failed)
+    assert await rig.ask(new_openid(), "你好") == rasa.TEMPORARY_FAILURE
+    rig.rasa.script["你好"] = [{"custom": {"card": 1}}]  # nothing a WeChat text can carry
+    assert await rig.ask(new_openid(), "你好") == messages.NO_ANSWER
+
+
+# --- configuration -----------------------------------------------------------------------------------
+
+async def test_without_a_token_wechat_is_503_and_the_app_runs(rig_factory):
+    rig = await rig_factory(token=None)
+    resp = await rig.client.get("/wechat", params=rig.wechat.query(echostr="1"))
+    assert resp.status == 503 and "WECHAT_TOKEN" in await resp.text()
+    openid = new_openid()
+    assert (await rig.post(text_xml(openid, "你好"), openid=openid))[0] == 503
+    assert (await rig.client.get("/healthz")).status == 200
+
+
+def test_a_malformed_aes_key_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match="EncodingAESKey"):
+        Protocol(TOKEN, appid=APPID, aes_key="short")
+    with pytest.raises(ValueError, match="WECHAT_APPID"):
+        Protocol(TOKEN, aes_key=new_aes_key())
+
+
+def test_chosen_number():
+    assert [chosen_number(t) for t in ("1", " 2 ", "１", "１２", "①", "1.", "一", "12345", "")] == \
+        [1, 2, 1, 12, 1, None, None, None, None]
+
+
+async def test_the_access_log_leaves_the_openid_out(rig, caplog):
+    openid = new_openid()
+    with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+        await rig.ask(openid, "你好")
+        await rig.client.get("/healthz", params={"probe": "1"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert any("POST /wechat " in line for line in lines), lines
+    assert any("/healthz?probe=1" in line for line in lines), lines  # other routes as before
+    assert openid not in caplog.text
+
+
+# --- the store's rows, on SQLite and PostgreSQL ------------------------------------------------------
+
+def test_claim_is_once_per_key(session):
+    store.claim(session, "k-once", "wx-a")
+    with pytest.raises(IntegrityError):
+        with session.begin_nested():
+            store.claim(session, "k-once", "wx-a")
+    assert store.settle(session, "k-once", store.ANSWERED, "答")
+    assert not store.settle(session, "k-once", store.ASYNC)  # answered already: not handed off
+    assert store.get_message(session, "k-once").state == "answered"
+    with pytest.raises(store.MessageNotFound):
+        store.get_message(session, "k-never")
+
+
+def test_choices_are_taken_once_and_expire(session):
+    now = datetime(2026, 11, 22, 8, 0)
+    store.offer_choices(session, "wx-b", ORAL, now=now)
+    assert store.take_choice(session, "wx-b", 2, now=now) == ORAL[1]
+    assert store.take_choice(session, "wx-b", 2, now=now) is None
+    store.offer_choices(session, "wx-b", ORAL, now=now)
+    assert store.take_choice(session, "wx-b", 1, now=now + timedelta(hours=2)) is None  # stale
+    store.offer_choices(session, "wx-b", ORAL, now=now)
+    store.claim(session, "k-old", "wx-b", now=now - timedelta(days=2))
+    store.claim(session, "k-new", "wx-b", now=now)
+    assert store.prune(session, now=now + timedelta(hours=2)) == 1
+    assert session.get(WechatMessage, "k-new") is not None and session.get(WechatMessage, "k-old") is None
+    assert session.get(WechatChoice, "wx-b") is None

@@ -1,0 +1,41 @@
+"""The WeChat gateway's tables: delivered messages (dedup and delivery state) and offered choices."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from database.base import Base
+
+
+# --- the WeChat gateway (web/wechat) ---------------------------------------------------------------
+# Neither table holds an OpenID: senders are the gateway's pseudonyms (wx-…, a keyed hash).
+
+
+class WechatMessage(Base):
+    """A message WeChat delivered, claimed by the first delivery (a unique key: WeChat retries a
+    message it got no answer to, possibly to another app process), so the assistant sees it once and
+    every retry gets the same answer. Rows are pruned after a day (web/wechat/dedup.py)."""
+
+    __tablename__ = "wechat_message"
+    __table_args__ = (Index("ix_wechat_message_received", "received_at"),)
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)  # MsgId, or event:<sender>:<CreateTime>
+    sender: Mapped[str] = mapped_column(String(40))  # pseudonym
+    # answering → answered (passive reply) | async (answer too slow: customer-service API) → sent | failed
+    state: Mapped[str] = mapped_column(String(12))
+    reply: Mapped[str | None] = mapped_column(Text)  # the answer once known
+    received_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WechatChoice(Base):
+    """The numbered choices (the assistant's buttons) last offered to a WeChat user: a bare number
+    sent back picks one; any other message clears them."""
+
+    __tablename__ = "wechat_choice"
+
+    sender: Mapped[str] = mapped_column(String(40), primary_key=True)  # pseudonym
+    choices: Mapped[list] = mapped_column(JSON)  # [{"title": …, "payload": …}]
+    offered_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
