@@ -71,6 +71,11 @@ INTENT = _any(
     # passive death wishes: not waking up, ending it all, a way out
     r"想(?:要)?(?:解脱|一了百了|一睡不醒|永远睡|睡过去|永远离开)|(?:再也|永远)不(?:想|要)醒|一了百了|(?:不要|别)再(?:醒过来|醒来|睁开)|"
     r"死了(?:是不是)?就(?:解脱|轻松)|让我走吧|今晚就走|没脸活|不配活",
+    # a future cut short, inside an ordinary request (不会有明年, 周五我应该已经不需要看医生了)
+    r"(?:不会有|没有)(?:明年|以后|将来)|等不到(?:那天|明天|下周|下个月)|要是我.{0,6}还能来|用不了多久了?|"
+    r"(?:那天|明天|周[一二三四五六日天]|下周).{0,6}(?:应该)?(?:已经)?不(?:需要|用)(?:看医生|再看)|没(?:力气|时间)(?:也没(?:力气|时间))?等(?:结果)?|"
+    r"(?:号码|手机号?).{0,6}过(?:两|几)天就(?:注销|停)|省得家里人到时候|提前(?:跟|和)家里交代|过了今天.{0,8}(?:没我什么事|不在)|"
+    r"以后带(?:他|她).{0,8}就是(?:他|她)(?:爸|妈)|身后的?(?:医疗)?费用|退出人生|永久隐身|人生也\s?1%|飞一下试试|黄线外",
     # online slang and homophones; emoji read as words (想自🔪 → 想自刀), pinyin inside characters
     r"想自(?:刀|死|杀|s)|(?:想|要)?tiao ?(?:lou|he|jiang|qiao|hai|楼|河|江|桥|海)|想跳(?:lou|he|jiang)|永远关机|直接走掉|会不会走掉|"
     r"ge ?wan|zi ?can|shang ?hai ?zi ?ji|chi ?an ?mian ?yao|shao ?tan|shang ?diao|yi ?zheng ?ping|chi le yi ping|"
@@ -97,6 +102,14 @@ MEANS = _any(
     r"(?:掉|跳|下)(?:下)?去.{0,4}(?:能|会)活|(?:多高|几楼|楼层).{0,10}(?:够|能)(?:死|摔死)|(?:几楼|多少层|\d+楼|[一二三四五六七八九十]+楼)(?:够不够|够)高|"
     r"(?:最深|最高).{0,8}(?:没有人|没人)|(?:哪里|哪儿|哪).{0,6}(?:河|江|湖|水).{0,4}最深|(?:楼顶|天台)(?:能|可以)上去|"
     r"(?:一次|一下)(?:吃|吞)(?:\d{2,}|[二三四五六七八九]十|几十)(?:片|粒|颗)|"
+    r"(?:不同|几家|好几家|几个)(?:医院|药店|药房).{0,12}(?:开|拿|买)(?:了)?.{0,4}(?:安眠药|药)|多存一些.{0,8}(?:药|片)|怕被问|"
+    r"(?:药|除草剂|农药).{0,10}够了吧|效果(?:会)?更彻底|(?:救不回来|睡着不醒|睡了不醒)|药已(?:经)?下肚|找好(?:了)?绳|门窗(?:都)?贴好|"
+    r"(?:刀片|美工刀).{0,12}袖子|袖子(?:先)?放下来|(?:药|pills?)\s?[x×]\s?\d{2,}|"
+    r"扎(?:大腿|手臂|胳膊|自己)|(?:划|割)了(?:[一二三四五六七八九十几好]+)?道|划的口子|咬.{0,4}(?:手指|自己|手臂).{0,6}肉|"
+    r"在(?:腿|手臂|胳膊|手腕)上烫|手上的伤.{0,10}(?:撒谎|说是猫)|搜索记录.{0,10}(?:药|不醒|方法|怎么)|告别信|"
+    r"swallowed (?:the )?(?:whole|entire) bottle|drank bleach|final goodbye|sorry mom|(?:he|she) has a (?:knife|gun)|how long does charcoal|"
+    r"took (?:all|every)(?: of)? (?:my|the) pills|bu ?xiang ?活|mei ?qi ?kai ?le|jiang ?bian.{0,12}guan ?ji|"
+    r"(?:打人|打孩子)的声音.{0,12}(?:孩子|小孩)(?:的)?哭|拿(?:着)?(?:砖头|刀|棍子?|斧头).{0,4}(?:砸|砍|打)人|"
     r"能自由进出的.{0,8}(?:天台|楼顶)|(?:哪里|在哪里|哪儿|在哪|怎么)(?:还)?(?:能|可以)?(?:买|弄)(?:到)?.{0,6}(?:巴拉刈|氰化|百草枯|敌敌畏|毒药)|"
     r"(?:百草枯|巴拉刈|敌敌畏|氰化物?|毒药).{0,8}(?:哪里|在哪里|哪儿|在哪|怎么)(?:还)?(?:能|可以)?(?:买|弄)|"
     r"(?:老鼠药|鼠药|农药|百草枯|敌敌畏)(?:给)?人(?:吃|喝)了|绳子?要多粗|承受.{0,6}(?:一个)?(?:成年人|人)的?重量|"
@@ -138,6 +151,7 @@ FAREWELL = _any(
     r"交代.{0,8}(?:存折|银行卡|密码|后事|保险|房产证|遗产)|(?:把|将).{0,6}(?:东西|存折|钱|宠物|猫|狗).{0,4}(?:都)?(?:送人|分给|托付)|"
     r"(?:留|写)了?(?:张|封|一张|一封)?(?:纸条|字条|信).{0,10}(?:对不起|再见|别找|永别)|人不见了|"
     r"zai ?jian.{0,8}dui ?bu ?qi|dui ?bu ?qi.{0,8}zai ?jian|给我自己.{0,6}(?:准备|开|办)|(?:死亡证明|遗像|墓地|寿衣).{0,12}(?:我自己|给自己)|"
+    r"拜托给你们了.{0,6}再见|再见.{0,4}(?:不要|别)找我|各位保重|真拜拜|(?:江边|河边).{0,10}手机关机|手机关机.{0,10}(?:江|河|桥)|"
     r"(?:这次|这回)我?真的要走了|(?:给|为).{0,8}人生收(?:个)?尾|(?:我走后|我死后|我不在(?:了)?以后).{0,12}|"
     r"(?:自杀|我死).{0,12}(?:赔|理赔).{0,24}(?:留给|给孩子|给家人|满)|永远晚安|晚安.{0,3}(?:永远|再也)|(?:东西|遗物)都?送人了|(?:跟|和|向)大家告(?:个)?别|后事都?交代|该交代的都交代|"
     r"(?:银行卡|卡的?)密码.{0,10}(?:告诉|写给|留给)|以后用不着了|世界再见|goodbye world|永久下线|下线.{0,4}永久|"
@@ -202,12 +216,15 @@ EXCLUSIONS: tuple[tuple[str, re.Pattern], ...] = (
 )
 
 # Classifier scores (safety/classifier.py); chosen by 5-fold cross-validation on the training data
-# alone (python -m safety.train --cv 5), never on an evaluation set: at 0.3 recall 0.995 with 4.4 %
-# check-ins on the other lines (0.25: 0.999 and 5.3 %; 0.4: 0.988 and 3.1 %).
+# alone (python -m safety.train --cv 5), never on an evaluation set. Recall comes first: at 0.3 recall
+# 0.997 with 6.2 % check-ins on the other (mostly hard-negative) lines; 0.35: 0.992 and 5.5 %; 0.4:
+# 0.985 and 4.8 %.
 POSSIBLE_SCORE = 0.3
 HIGH_SCORE = 0.95
 EXCLUDED_FACTOR = 0.5  # an exclusion with no signal beside it halves the score
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# A joke marker, not its denial (不是开玩笑 says the opposite).
+_JOKE = re.compile(r"哈哈|(?<!不是)(?<!没)(?<!没有)(?<!不)(?:开个?玩笑)|玩笑话|嘻嘻|233|(?<![a-z])lol(?![a-z])|🤣|doge")
 
 
 @dataclass(frozen=True)
@@ -251,7 +268,10 @@ def assess(text: str, classifier=None) -> Assessment:
             score *= EXCLUDED_FACTOR
     kinds = {kind for kind, _ in found}
     strong = kinds - {"hopeless"}
-    if strong:
+    if strong == {"intent"} and _JOKE.search(norm):
+        # 不想活了哈哈: flagged all the same (a joke can hide the real thing), with the check-in
+        tier = Tier.POSSIBLE
+    elif strong:
         tier = Tier.HIGH
     elif "hopeless" in kinds and (TIME.search(norm) or (score is not None and score >= HIGH_SCORE)):
         tier = Tier.HIGH

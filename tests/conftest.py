@@ -57,7 +57,9 @@ def parsed_2019(seeds):
 
 def _postgres_database():
     """Create a throwaway database; yield its URL; drop it."""
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    # pool_pre_ping: the fault tests (tests/prod) restart the server while a session's databases live;
+    # the drop at the end must not reuse a connection the restart cut.
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         with admin.connect() as conn:
             conn.execute(text("select 1"))
@@ -73,6 +75,7 @@ def _postgres_database():
     try:
         yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
+        admin.dispose()  # a fresh connection for the drop
         with admin.connect() as conn:
             conn.execute(text(f'drop database if exists "{name}" with (force)'))
         admin.dispose()
@@ -140,3 +143,10 @@ def wipe(engine):
     empty()
     yield empty
     empty()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """The fault tests (tests/prod) stop and restart PostgreSQL, Redis and RabbitMQ: they run last, after
+    pytest has ordered the rest by their fixtures, so that no other test's connections are cut."""
+    items.sort(key=lambda item: "/tests/prod/" in str(item.path).replace("\\", "/"))

@@ -164,7 +164,7 @@ async def _crisis_in_time(system, safe) -> str:
     took = time.monotonic() - began
     for number in ("12320", "120", "110"):
         assert number in reply, reply
-    assert took < 2.0, f"the crisis reply took {took:.1f} s"  # CRISIS_WAIT (1 s) plus the round trip
+    assert took < 1.0, f"the crisis reply took {took:.2f} s"  # the issue: within 1 s (CRISIS_WAIT is 0.8 s)
     return reply
 
 

@@ -595,3 +595,43 @@ def test_choices_are_taken_once_and_expire(session):
     assert store.prune(session, now=now + timedelta(hours=2)) == 1
     assert session.get(WechatMessage, "k-new") is not None and session.get(WechatMessage, "k-old") is None
     assert session.get(WechatChoice, "wx-b") is None
+
+
+# --- crisis: the gateway answers it whatever the assistant does ----------------------------------------
+
+CRISIS = "我不想活了，今晚就结束"
+HOPELESS = "活着真没意思"
+
+
+async def test_a_crisis_gets_the_protocol_within_a_second_when_the_assistant_hangs(rig_factory):
+    from safety.replies import crisis_reply
+
+    rasa = FakeRasa(slow={CRISIS: 10.0})
+    rig = await rig_factory(rasa=rasa)
+    began = time.monotonic()
+    reply = await rig.ask(new_openid(), CRISIS)
+    assert reply == crisis_reply().text
+    assert time.monotonic() - began < 1.0
+    assert rasa.messages == [CRISIS]  # the assistant still got the message (its turn, its call log)
+
+
+async def test_a_crisis_gets_the_protocol_when_the_assistant_fails(rig_factory):
+    from safety.replies import checkin_reply, crisis_reply
+
+    rig = await rig_factory(rasa=FakeRasa(status=500))
+    assert await rig.ask(new_openid(), CRISIS) == crisis_reply().text
+    assert await rig.ask(new_openid(), HOPELESS) == checkin_reply().text  # a possible crisis: the check-in
+    assert await rig.ask(new_openid(), "鼓楼医院怎么挂号") == messages.UNAVAILABLE  # anything else: try again
+
+
+async def test_the_crisis_reply_is_added_when_the_assistant_missed_it(rig_factory):
+    """The assistant answered something else (a model that disagrees): the protocol comes first."""
+    from safety.replies import crisis_reply
+
+    rig = await rig_factory()
+    reply = await rig.ask(new_openid(), CRISIS)
+    assert reply == f"{crisis_reply().text}\n\n收到：{CRISIS}"
+
+
+async def test_an_ordinary_message_is_not_touched(rig):
+    assert await rig.ask(new_openid(), "烦死了，排队排了三个小时") == "收到：烦死了，排队排了三个小时"

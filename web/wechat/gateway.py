@@ -45,7 +45,7 @@ POLL = 0.2  # seconds between two looks of a retry at the first delivery's row
 ASK_TIMEOUT = 30.0  # seconds Rasa gets for one message (slow answers go through the API)
 # A message the crisis rules flag waits this long for the assistant; then the gateway answers it
 # with the crisis reply itself (Rasa down, hung or slow must never leave a person in crisis waiting).
-CRISIS_WAIT = 1.0
+CRISIS_WAIT = 0.8
 PRUNE_EVERY = 600.0  # seconds between two prunings of old rows (per process)
 STOP_TIMEOUT = 15.0  # seconds slow answers still being worked on get when the app stops
 GREET = "/greet"  # a new follower: the assistant's greeting (utter_greet says what it can do)
@@ -101,6 +101,12 @@ def render(replies: list[rasa.Reply]) -> tuple[str, list[dict[str, str]]]:
         lines += [messages.choice_line(i, c["title"]) for i, c in enumerate(choices, 1)]
         lines.append(messages.CHOICE_HINT)
     return "\n".join(lines), choices
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    """A late answer's failure, logged by type (its text may quote the message)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("wechat: a late answer failed: %s", type(task.exception()).__name__)
 
 
 class Gateway:
@@ -192,24 +198,30 @@ class Gateway:
     async def _ask(self, sender: str, incoming: Incoming) -> str:
         """The assistant's answer as one text; never raises (a failure is said politely). A message
         the crisis detector flags always gets its crisis reply (the full protocol, or the check-in):
-        from the assistant or, when the assistant fails or is slower than CRISIS_WAIT, from the
-        gateway itself."""
+        from the assistant or, when the assistant fails (or, for the full protocol, is slower than
+        CRISIS_WAIT), from the gateway itself."""
         tier = crisis.Tier.NONE
         if incoming.kind == "ask":
             tier = crisis.assess(incoming.text, classifier=self._classifier).tier
-        try:
-            asking = self._ask_assistant(sender, incoming)
-            text = await (asyncio.wait_for(asking, CRISIS_WAIT) if tier else asking)
-        except (rasa.AssistantUnavailable, asyncio.TimeoutError) as exc:
-            log.warning("wechat: the assistant did not answer %s: %s", sender, type(exc).__name__)
-            text = None
-        except Exception:  # noqa: BLE001 - the resident gets an answer whatever went wrong here
-            log.exception("wechat: answering %s failed", sender)
-            text = None
+        asking = asyncio.ensure_future(self._ask_assistant(sender, incoming))
+        # Not cancelled when time is up: Rasa finishes the turn (its tracker and the call log keep it),
+        # only its answer comes too late to be the reply.
+        self._tasks.add(asking)
+        asking.add_done_callback(self._tasks.discard)
+        await asyncio.wait({asking}, timeout=CRISIS_WAIT if tier is crisis.Tier.HIGH else None)
+        text = None
+        if not asking.done():
+            log.warning("wechat: the assistant was slower than %.1f s for a crisis of %s", CRISIS_WAIT, sender)
+            asking.add_done_callback(_log_failure)
+        elif isinstance(asking.exception(), rasa.AssistantUnavailable):
+            log.warning("wechat: the assistant did not answer %s: %s", sender, asking.exception())
+        elif asking.exception() is not None:
+            log.error("wechat: answering %s failed: %s", sender, type(asking.exception()).__name__)
+        else:
+            text = asking.result()
         if tier:
             reply = self._replies[tier].text
-            said = text or ""
-            if not any(r.text in said for r in self._replies.values()):
+            if text is None or not any(r.text in text for r in self._replies.values()):
                 log.warning("wechat: crisis reply (%s) given by the gateway to %s", tier.name, sender)
                 return reply if text is None else f"{reply}\n\n{text}"
         return messages.UNAVAILABLE if text is None else text
