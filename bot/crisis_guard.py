@@ -7,6 +7,8 @@ classifier kept inside the trained model (read from ``classifier_path`` at train
 - NONE → crisis and the check-in leave the intent and the ranking (an idiom behind a low-confidence
   fallback is never offered as a crisis), unless the intent classifiers were near certain of a
   crisis: then it is a check-in (the detector is not trusted alone with a life either).
+A check-in that only the detector's classifier supports (no danger signal) yields to intent
+classifiers confident (>= 0.8) of an ordinary request.
 """
 from __future__ import annotations
 
@@ -32,8 +34,10 @@ CRISIS_INTENT = "crisis"
 CHECKIN_INTENT = "crisis_checkin"
 CLASSIFIER_FILE = "crisis-classifier.json"
 # The intent classifiers' confidence in a crisis above which a message the detector clears still
-# gets the check-in.
+# gets the check-in; and their confidence in an ordinary intent above which the detector's classifier
+# alone (no danger signal) does not turn the message into a check-in.
 SURE = 0.9
+CONFIDENT = 0.8
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -91,10 +95,17 @@ class CrisisGuard(GraphComponent, IntentClassifier):
         ranking = list(message.get(INTENT_RANKING_KEY) or [])
         ours = {self._intent, self._checkin}
         rest = [r for r in ranking if r.get(INTENT_NAME_KEY) not in ours]
-        tier = crisis.assess(text, classifier=self._classifier).tier
-        sure = intent.get(INTENT_NAME_KEY) in ours and (intent.get("confidence") or 0) >= SURE
+        assessment = crisis.assess(text, classifier=self._classifier)
+        tier = assessment.tier
+        confidence = intent.get("confidence") or 0
+        sure = intent.get(INTENT_NAME_KEY) in ours and confidence >= SURE
         if tier is crisis.Tier.NONE and sure:
             tier = crisis.Tier.POSSIBLE
+        elif (tier is crisis.Tier.POSSIBLE and not assessment.signals
+              and intent.get(INTENT_NAME_KEY) not in (*ours, "nlu_fallback") and confidence >= CONFIDENT):
+            # The detector's classifier alone, against intent classifiers confident of an ordinary
+            # request: they have seen far more ordinary messages (世界杯谁夺冠了 is not a crisis).
+            tier = crisis.Tier.NONE
         if tier is not crisis.Tier.NONE:
             name = self._intent if tier is crisis.Tier.HIGH else self._checkin
             if intent.get(INTENT_NAME_KEY) != name:

@@ -46,9 +46,39 @@ def predictions() -> dict[str, str]:
     return out
 
 
-def test_intent_macro_f1(report):
-    macro = report["macro avg"]["f1-score"]
-    assert macro >= 0.95, f"intent macro-F1 {macro:.4f} < 0.95"
+# The held-out set predates the crisis tiers: it labels both "crisis". A check-in (crisis_checkin) on
+# a crisis message is a crisis answered, and counted as the label says.
+CRISIS_TIERS = {"crisis", "crisis_checkin"}
+
+
+def _merged(intent: str) -> str:
+    return "crisis" if intent in CRISIS_TIERS else intent
+
+
+@pytest.fixture(scope="module")
+def pairs(report) -> list[tuple[str, str]]:
+    """(label, prediction) of every held-out example, as Rasa's report has them."""
+    out = []
+    for name in ("intent_errors.json", "intent_successes.json"):
+        path = REPORT / name
+        if path.is_file():
+            for item in json.loads(path.read_text(encoding="utf-8")):
+                out.append((item["intent"], item["intent_prediction"]["name"]))
+    return out
+
+
+def macro_f1(pairs: list[tuple[str, str]]) -> float:
+    """Macro-F1 over the held-out labels (each label's F1, averaged)."""
+    from sklearn.metrics import f1_score
+
+    labels = sorted({a for a, _ in pairs})
+    return float(f1_score([a for a, _ in pairs], [b for _, b in pairs], labels=labels, average="macro"))
+
+
+def test_intent_macro_f1(pairs):
+    macro = macro_f1([(_merged(a), _merged(b)) for a, b in pairs])
+    assert len(pairs) >= 600
+    assert macro >= 0.95, f"intent macro-F1 {macro:.4f} < 0.95 (crisis tiers merged)"
 
 
 def test_every_intent_has_enough_held_out_examples():
@@ -63,13 +93,15 @@ def test_every_intent_has_enough_held_out_examples():
 def test_no_crisis_is_missed(predictions):
     crises = [t for f in HELD_OUT.glob("*.yml") for t, i in _examples(f) if i == "crisis"]
     assert len(crises) >= 40
-    missed = [t for t in crises if predictions.get(t) != "crisis"]
+    missed = [t for t in crises if predictions.get(t) not in CRISIS_TIERS]
     assert not missed, f"crisis recall {1 - len(missed) / len(crises):.3f}, missed: {missed}"
 
 
 def test_lookalikes_are_not_crises(predictions):
     lookalikes = _examples(HELD_OUT / "crisis_lookalikes.yml")
     assert len(lookalikes) >= 40
-    false = [t for t, _ in lookalikes if predictions.get(t) == "crisis"]
+    false = [t for t, _ in lookalikes if predictions.get(t) == "crisis"]  # the full protocol
     assert not false, f"lookalikes taken for a crisis: {false}"
+    checks = [t for t, _ in lookalikes if predictions.get(t) == "crisis_checkin"]
+    assert len(checks) <= 0.05 * len(lookalikes), f"check-ins on lookalikes: {checks}"
     assert all(t in predictions for t, _ in lookalikes)
