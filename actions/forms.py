@@ -12,9 +12,10 @@ the base class gives them:
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -51,6 +52,17 @@ class HotlineFormValidation(FormValidationAction):
             return None
         value = " ".join(value.split())
         return value[:MAX_TEXT] if value else None
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        """An answer that fills nothing (哦, 不是, a phone given again at the confirmation) is not
+        silence: the asked slot is set empty, so that its validation may say why and the form asks
+        again. (Rasa would otherwise reject the form and, no rule applying, answer nothing.)"""
+        events = await super().get_extraction_events(dispatcher, tracker, domain)
+        asked = tracker.get_slot("requested_slot")
+        if asked and not events and not _set_this_turn(tracker, asked):
+            return [SlotSet(asked, None)]
+        return events
 
     @staticmethod
     def reject(dispatcher: CollectingDispatcher, response: str, slot: str) -> Dict[Text, Any]:
@@ -124,6 +136,9 @@ class ValidateComplaintForm(HotlineFormValidation):
             # Not confirmed: nothing is submitted; the form ends and the rule says so.
             dispatcher.utter_message(response="utter_form_cancelled")
             return {"complaint_confirmed": False}
+        if value is None:  # neither yes nor no (the phone again, 哦): asked again
+            dispatcher.utter_message(text="请回复“确认提交”提交投诉，或回复“先不提交”。")
+            return {"complaint_confirmed": None}
         return {"complaint_confirmed": bool(value)}
 
 
@@ -135,3 +150,13 @@ def normalise_phone(value: Any) -> Optional[str]:
     if value == NO_PHONE or _DECLINE.search(value):
         return NO_PHONE
     return privacy.normalise_phone(value)
+
+
+def _set_this_turn(tracker: Tracker, slot: str) -> bool:
+    """Whether Rasa's own slot mappings set `slot` from the latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == slot:
+            return True
+    return False

@@ -263,3 +263,21 @@ async def test_an_unconfirmed_complaint_makes_no_ticket(action_store):
     texts, events, _ = await run(ActionSubmitComplaint(), tracker(
         "先不提交", "deny", slots={**COMPLAINT, "complaint_confirmed": False}))
     assert "ticket_number" not in slots(events) and texts == []
+
+
+# --- a bare yes ---------------------------------------------------------------------------------
+
+async def test_a_bare_yes_after_an_answer_is_never_silence(action_store):
+    from actions.dialogue import ActionAcknowledge
+
+    _, events, dispatcher = await run(ActionAcknowledge(), tracker("好的", "affirm"))
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_anything_else"] and events == []
+
+
+async def test_a_yes_after_a_failed_submission_submits_the_complaint(action_store):
+    """The store was down when the complaint was confirmed; the resident sends 确认 again."""
+    from actions.dialogue import ActionAcknowledge
+
+    texts, events, _ = await run(ActionAcknowledge(), tracker("确认", "affirm", slots=COMPLAINT))
+    assert re.fullmatch(r"TS-\d{8}-\d{4}", slots(events)["ticket_number"])
+    assert slots(events)["ticket_number"] in texts[0]
