@@ -21,5 +21,21 @@ class ActionAcknowledge(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if tracker.get_slot("complaint_confirmed") is True:
             return await ActionSubmitComplaint().run(dispatcher, tracker, domain)
+        if not _said_anything(tracker):
+            # A yes opening the conversation refers to nothing the assistant knows: a session that
+            # expired, or a conversation store that was out of reach (Rasa then starts afresh). The
+            # resident is told so, and how to go on, rather than "好的".
+            dispatcher.utter_message(response="utter_nothing_to_confirm")
+            return []
         dispatcher.utter_message(response="utter_anything_else")
         return []
+
+
+def _said_anything(tracker: Tracker) -> bool:
+    """Whether the assistant said anything in this session before the latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            return False
+        if event.get("event") == "bot":
+            return True
+    return False

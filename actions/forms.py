@@ -22,7 +22,7 @@ from rasa_sdk.types import DomainDict
 
 from knowledge import queries
 
-from hotline import privacy
+from hotline import intents, privacy
 from hotline.privacy import mask_phone
 from actions.render import ask_which
 from actions.db import sessions
@@ -32,6 +32,10 @@ MAX_TEXT = 500
 NO_HOSPITAL = "不限"
 NO_PHONE = "不留"
 _DECLINE = re.compile(r"不留|不方便|不想留|不用留|不给|算了吧?$|没有电话|保密")
+
+
+# The intents whose message, filling no slot, has the form ask its question again (hotline/intents.py).
+ASK_AGAIN = (intents.DIALOGUE - {"cancel"}) | {"nlu_fallback"}
 
 
 class HotlineFormValidation(FormValidationAction):
@@ -60,7 +64,10 @@ class HotlineFormValidation(FormValidationAction):
         again. (Rasa would otherwise reject the form and, no rule applying, answer nothing.)"""
         events = await super().get_extraction_events(dispatcher, tracker, domain)
         asked = tracker.get_slot("requested_slot")
-        if asked and not events and not _set_this_turn(tracker, asked):
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        # Only for the dialogue words and a message not understood: every other intent inside a form
+        # (a question, a crisis, a stop, a human) must reject the form, so that its rule answers it.
+        if intent in ASK_AGAIN and asked and not events and not _set_this_turn(tracker, asked):
             return [SlotSet(asked, None)]
         return events
 

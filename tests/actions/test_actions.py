@@ -270,7 +270,9 @@ async def test_an_unconfirmed_complaint_makes_no_ticket(action_store):
 async def test_a_bare_yes_after_an_answer_is_never_silence(action_store):
     from actions.dialogue import ActionAcknowledge
 
-    _, events, dispatcher = await run(ActionAcknowledge(), tracker("好的", "affirm"))
+    answered = [{"event": "session_started"}, {"event": "user", "text": "怎么预约挂号"},
+                {"event": "bot", "text": "可以通过……"}]
+    _, events, dispatcher = await run(ActionAcknowledge(), tracker("好的", "affirm", events=answered))
     assert [m.get("response") for m in dispatcher.messages] == ["utter_anything_else"] and events == []
 
 
@@ -281,3 +283,15 @@ async def test_a_yes_after_a_failed_submission_submits_the_complaint(action_stor
     texts, events, _ = await run(ActionAcknowledge(), tracker("确认", "affirm", slots=COMPLAINT))
     assert re.fullmatch(r"TS-\d{8}-\d{4}", slots(events)["ticket_number"])
     assert slots(events)["ticket_number"] in texts[0]
+
+
+async def test_a_yes_opening_a_conversation_says_there_is_nothing_to_confirm(action_store):
+    """A session that expired, or a conversation store out of reach: the yes refers to nothing known."""
+    from rasa_sdk import Tracker
+
+    from actions.dialogue import ActionAcknowledge
+
+    fresh = Tracker("resident-1", {}, {"text": "确认提交", "intent": {"name": "affirm"}},
+                    [{"event": "session_started"}, {"event": "user", "text": "确认提交"}], False, None, {}, "")
+    _, events, dispatcher = await run(ActionAcknowledge(), fresh)
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_nothing_to_confirm"] and events == []

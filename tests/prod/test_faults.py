@@ -166,13 +166,19 @@ async def test_postgresql_restarted_under_load_loses_no_ticket(prod):
     assert load_answers and "预约" in load_answers[-1], load_answers[-3:]
 
 
+NOTHING_TO_CONFIRM = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(
+    encoding="utf-8"))["responses"]["utter_nothing_to_confirm"][0]["text"]
+
+
 async def _confirm(prod, sender: str) -> str | None:
     """The ticket number the resident is told on confirming; None when told to try again."""
     try:
         text = prod.text(await prod.ask(sender, CONFIRM))
     except rasa.AssistantUnavailable:
         return None  # the app tells the resident (the gateway's answer): nothing was processed
-    if text == rasa.TEMPORARY_FAILURE:
+    if text in (rasa.TEMPORARY_FAILURE, NOTHING_TO_CONFIRM):
+        # Told to try again: by the app (nothing answered), or by the assistant when the conversation
+        # store was out of reach and Rasa saw a yes with nothing before it.
         return None
     number = TICKET.search(text)
     assert number, text
