@@ -11,7 +11,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 
 # Spoken fillers (voice messages) say nothing about risk; left in, they would teach the classifier
@@ -101,7 +101,3 @@ class CrisisClassifier:
         if data.get("format") != cls.FORMAT:
             raise ValueError(f"{path}: not a crisis classifier of format {cls.FORMAT}")
         return cls(data["weights"], data["bias"], data.get("meta"))
-
-
-def scores(classifier: CrisisClassifier, texts: Iterable[str]) -> list[float]:
-    return [classifier.score(t) for t in texts]

@@ -235,10 +235,6 @@ class Assessment:
     score: float | None = None  # the classifier's, after exclusions; None without a classifier
     text: str = field(default="", repr=False)  # the normalised text (never logged)
 
-    @property
-    def is_crisis(self) -> bool:
-        return self.tier is not Tier.NONE
-
 
 def _enough_words(norm: str) -> bool:
     """Enough text for the classifier to say anything: 4 Chinese characters or 3 Latin words. On less
@@ -255,13 +251,11 @@ def signals(text: str) -> list[tuple[str, str]]:
 
 
 def assess(text: str, classifier=None) -> Assessment:
-    """The tier of one message (any script, as typed)."""
+    """The tier of one message (any script, as typed); without a classifier, the signals alone."""
     norm = normalise(text)
     found = signals(norm)
     excluded = tuple(kind for kind, pattern in EXCLUSIONS if pattern.search(norm))
     score = None
-    if classifier is None:
-        classifier = default_classifier()
     if classifier is not None and _enough_words(norm):
         score = classifier.score(norm)
         if excluded and not found:
@@ -288,18 +282,7 @@ def assess(text: str, classifier=None) -> Assessment:
     return Assessment(tier, tuple(found), excluded, score, norm)
 
 
-# --- the classifier the process uses ---------------------------------------------------------------------
-_DEFAULT: dict[str, object] = {}
-
-
-def use_classifier(classifier) -> None:
-    """Set the classifier ``assess`` uses by default (the app at start, the NLU component at load)."""
-    _DEFAULT["classifier"] = classifier
-
-
-def default_classifier():
-    return _DEFAULT.get("classifier")
-
+# --- the classifier ------------------------------------------------------------------------------------
 
 @lru_cache(maxsize=4)
 def load_classifier(path: Path):

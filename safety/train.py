@@ -28,6 +28,11 @@ CRISIS_INTENTS = ("crisis", "crisis_checkin")  # both tiers are crisis to the cl
 _MARKUP = re.compile(r"\[([^\]]*)\](?:\{[^}]*\}|\([^)]*\))")
 
 
+def plain(example: str) -> str:
+    """A training example without Rasa's entity markup: [省人医]{"entity": …} → 省人医."""
+    return _MARKUP.sub(r"\1", example)
+
+
 def examples(nlu_dir: Path = NLU_DATA, extra: Path = DATA) -> list[tuple[str, int, str]]:
     """(text as typed, 1 for crisis, kind) of everything the classifier learns from."""
     out: list[tuple[str, int, str]] = []
@@ -37,7 +42,7 @@ def examples(nlu_dir: Path = NLU_DATA, extra: Path = DATA) -> list[tuple[str, in
             for line in str(block.get("examples") or "").splitlines():
                 line = line.strip()
                 if intent and line.startswith("- "):
-                    out.append((_MARKUP.sub(r"\1", line[2:]), int(intent in CRISIS_INTENTS), f"nlu:{intent}"))
+                    out.append((plain(line[2:]), int(intent in CRISIS_INTENTS), f"nlu:{intent}"))
     for path in sorted(extra.glob("*.tsv")):
         with path.open(encoding="utf-8", newline="") as f:
             for label, kind, text in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):

@@ -17,6 +17,8 @@ from typing import Iterable, Iterator
 
 import yaml
 
+from safety.train import plain
+
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "eval"
 CHECKSUMS = EVAL / "CHECKSUMS.sha256"
@@ -46,14 +48,6 @@ def eval_texts() -> Iterator[tuple[str, str]]:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-_MARKUP = re.compile(r"\[([^\]]*)\](?:\{[^}]*\}|\([^)]*\))")
-
-
-def plain(example: str) -> str:
-    """A training example without Rasa's entity markup: [省人医]{"entity": …} → 省人医."""
-    return _MARKUP.sub(r"\1", example)
 
 
 def training_texts() -> Iterator[tuple[str, str]]:

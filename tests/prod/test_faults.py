@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from hotline import tickets
 from hotline.models import CallTurn, Ticket
 from hotline.settings import PROJECT_ROOT
+from safety.replies import response
 from web import rasa
 
 pytestmark = [pytest.mark.prod, pytest.mark.e2e]
@@ -166,8 +167,7 @@ async def test_postgresql_restarted_under_load_loses_no_ticket(prod):
     assert load_answers and "预约" in load_answers[-1], load_answers[-3:]
 
 
-NOTHING_TO_CONFIRM = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(
-    encoding="utf-8"))["responses"]["utter_nothing_to_confirm"][0]["text"]
+NOTHING_TO_CONFIRM = response("utter_nothing_to_confirm").text
 
 
 async def _confirm(prod, sender: str) -> str | None:
