@@ -30,11 +30,19 @@ NAME = re.compile(r"[\w.\-]{2,50}")  # letters (Chinese too), digits, . _ -
 # scrypt cost: n=2**14, r=8 is 16 MiB and some 50 ms per hash on this machine's cores.
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SALT_BYTES, KEY_BYTES = 2 ** 14, 8, 1, 16, 32
 SESSION_HOURS = 12  # a shift and then some: an agent logs in again the next day
-# Throttling: failures within the window, per agent name and per client address. Several agents
-# may share one address (the centre's NAT), so the address limit is higher.
+# Throttling: failures within the window are counted per agent name and per client address. Past a
+# number of free failures, each further one pauses logins for a time that doubles, up to a ceiling:
+# - a name pauses itself only (5 free, then 30 s, 1, 2, 4 … minutes, at most 15): guessing one
+#   agent's password gets slow, and no other agent is affected;
+# - an address (several agents share the centre's NAT, or the proxy's when HOTLINE_TRUSTED_PROXIES
+#   is not set) pauses only the names that have failed lately (20 free, then 2 s doubling, at most
+#   a minute): an agent who has not mistyped logs in at once, whatever others did from there, while
+#   someone trying name after name gets one guess per name.
 FAILURE_WINDOW = timedelta(minutes=15)
-NAME_LIMIT = 5
-ADDRESS_LIMIT = 20
+NAME_LIMIT = 5  # free failures of a name
+NAME_PAUSE, NAME_MAX_PAUSE = timedelta(seconds=30), timedelta(minutes=15)
+ADDRESS_LIMIT = 20  # free failures from an address
+ADDRESS_PAUSE, ADDRESS_MAX_PAUSE = timedelta(seconds=2), timedelta(minutes=1)
 
 
 class AgentError(ValueError):
@@ -190,28 +198,54 @@ def failure_keys(name: str, address: str | None) -> tuple[str, str]:
 def recent_failures(session: Session, name: str, address: str | None, *,
                     now: datetime | None = None) -> tuple[int, int]:
     """Failures within the window: (for this name, from this address)."""
-    since = utc(now) - FAILURE_WINDOW
-    counts = []
-    for key in failure_keys(name, address):
-        counts.append(session.scalar(select(func.count()).select_from(LoginFailure)
-                                     .where(LoginFailure.key == key, LoginFailure.at > since)) or 0)
-    return counts[0], counts[1]
+    state = throttle(session, name, address, now=now)
+    return state.name_failures, state.address_failures
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Recent failures of a name and of an address, and until when each pauses (None: it does not)."""
+
+    name_failures: int
+    address_failures: int
+    name_until: datetime | None
+    address_until: datetime | None
+
+    @property
+    def until(self) -> datetime | None:
+        """When this name may try again from this address: its own pause, and the address's pause
+        if the name has failed lately."""
+        times = [self.name_until] + ([self.address_until] if self.name_failures else [])
+        return max((t for t in times if t is not None), default=None)
+
+
+def pause(failures: int, free: int, step: timedelta, most: timedelta) -> timedelta | None:
+    """The pause after `failures` recent failures: none while they are `free`, then `step` doubling
+    with each further failure, at most `most`."""
+    if failures < free:
+        return None
+    return min(step * 2 ** min(failures - free, 30), most)
+
+
+def throttle(session: Session, name: str, address: str | None, *, now: datetime | None = None) -> Throttle:
+    at = utc(now)
+    since = at - FAILURE_WINDOW
+    counts, untils = [], []
+    for key, free, step, most in zip(failure_keys(name, address), (NAME_LIMIT, ADDRESS_LIMIT),
+                                     (NAME_PAUSE, ADDRESS_PAUSE), (NAME_MAX_PAUSE, ADDRESS_MAX_PAUSE)):
+        n, latest = session.execute(select(func.count(), func.max(LoginFailure.at))
+                                    .where(LoginFailure.key == key, LoginFailure.at > since)).one()
+        wait = pause(n or 0, free, step, most)
+        until = latest + wait if wait is not None and latest is not None else None
+        counts.append(n or 0)
+        untils.append(until if until is not None and until > at else None)
+    return Throttle(counts[0], counts[1], untils[0], untils[1])
 
 
 def locked_until(session: Session, name: str, address: str | None, *,
                  now: datetime | None = None) -> datetime | None:
-    """When logins for this name (or from this address) are possible again; None: now."""
-    at = utc(now)
-    since = at - FAILURE_WINDOW
-    until = None
-    for key, limit in zip(failure_keys(name, address), (NAME_LIMIT, ADDRESS_LIMIT)):
-        times = list(session.scalars(select(LoginFailure.at).where(LoginFailure.key == key, LoginFailure.at > since)
-                                     .order_by(LoginFailure.at.desc()).limit(limit)))
-        if len(times) >= limit:
-            # Open again when the limit-th most recent failure leaves the window.
-            free = times[limit - 1] + FAILURE_WINDOW
-            until = free if until is None else max(until, free)
-    return until
+    """When logins for this name from this address are possible again; None: now."""
+    return throttle(session, name, address, now=now).until
 
 
 def record_failure(session: Session, name: str, address: str | None, *, now: datetime | None = None) -> None:

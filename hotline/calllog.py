@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
+from database.engine import checkpoint
 from hotline import privacy, taxonomy
 from hotline.privacy import mask_text
 from hotline.models import CallConversation, CallLogCursor, CallTurn, events
@@ -58,7 +59,18 @@ class _Sender:
 
 def consume_once(engine: Engine, key: bytes, *, batch: int = 500) -> int:
     """Consume up to `batch` pending broker rows in one transaction; return how many were consumed
-    (0: nothing was pending). Call it again while it returns `batch`."""
+    (0: nothing was pending). Call it again while it returns `batch`.
+
+    After rows were consumed, SQLite's write-ahead log is checkpointed and truncated: the deleted
+    rows' text (overwritten in the file by secure_delete, database/engine.py) leaves the log too."""
+    consumed = _consume_batch(engine, key, batch)
+    if consumed:
+        with engine.connect() as connection:
+            checkpoint(connection)
+    return consumed
+
+
+def _consume_batch(engine: Engine, key: bytes, batch: int) -> int:
     with Session(engine) as session, session.begin():
         # A plain read first: polled every half second, an idle consumer should not write (on SQLite
         # every write takes the database's one write lock, which Rasa's broker needs too).

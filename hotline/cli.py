@@ -39,6 +39,7 @@ from database.engine import make_engine
 from knowledge.bulletin.layout import BulletinError
 from knowledge.bulletin.parser import parse_bulletin
 from knowledge.names import load_reference
+from hotline import privacy
 from hotline.settings import Settings
 from knowledge.ingest import ingest
 
@@ -172,6 +173,8 @@ def _engine(url: str, *, create: bool = True) -> Iterator[Engine]:
     try:
         if not create:
             migrate.require_current(engine)
+        with Session(engine) as session:  # the centre's own numbers stay in clear where text is masked
+            privacy.publish(privacy.load_published(session))
         yield engine
     finally:
         engine.dispose()
@@ -371,10 +374,11 @@ def cmd_calllog_consume(args, url: str) -> int:
 
 
 def _ticket_line(t) -> str:
-    from hotline.privacy import mask_phone
-
-    phone = mask_phone(t.phone) if t.phone else "-"
-    return f"{t.number}\t{t.kind}\t{t.status}\t{t.hospital}\t{t.occurred}\t{phone}\t{t.description[:40]}"
+    # A list goes to terminals, scrollback and files: every number in it masked (`hotline ticket N`
+    # shows the one ticket's phone to whoever handles it).
+    phone = privacy.mask_phone(t.phone) if t.phone else "-"
+    hospital, occurred, description = (privacy.mask_text(v) for v in (t.hospital, t.occurred, t.description))
+    return f"{t.number}\t{t.kind}\t{t.status}\t{hospital}\t{occurred}\t{phone}\t{description[:40]}"
 
 
 def cmd_tickets(args, url: str) -> int:

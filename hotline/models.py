@@ -33,7 +33,8 @@ class Ticket(Base):
     """A work order: a complaint the assistant took (自接工单) or one forwarded by 12345 (市/省12345工单)."""
 
     __tablename__ = "ticket"
-    __table_args__ = (Index("ix_ticket_created", "created_at"),)
+    __table_args__ = (Index("ix_ticket_created", "created_at"),
+                      Index("uq_ticket_idempotency_key", "idempotency_key", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)  # TS-20261122-0001
@@ -48,6 +49,9 @@ class Ticket(Base):
     sender: Mapped[str | None] = mapped_column(String(16))  # pseudonym; None for agents' work orders
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # What made it, when that may come again (a confirmed complaint replayed): one ticket per key
+    # (hotline/tickets.py). A keyed hash; None for agents' work orders.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
 
     changes: Mapped[list[TicketChange]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketChange.id"

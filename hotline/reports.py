@@ -12,7 +12,10 @@ under the hotline's taxonomy (hotline/taxonomy.py), beside the bulletin's figure
   and unit) with the bulletin's citation and the checks' flag; nothing when there are none.
 - Formats: text (the bulletin's sentence, then tables), json, csv (English header, one row per
   category: section, category, ours, bulletin_measure, bulletin_value, bulletin_flag, source), png.
-- Phone and ID numbers: the call log holds masked text only, and the tickets' phones are never read.
+- Phone, ID-card and bank-card numbers: the call log holds masked text only, the tickets' phones are
+  never read, and the hospitals of the most-complained list are masked (a resident's words).
+- Counted in the database (GROUP BY): the app's memory is the same for a day and for a year. Only a
+  report about one sender lists turns (theirs).
 """
 from __future__ import annotations
 
@@ -27,12 +30,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import case, distinct, func, literal_column, select, true
 from sqlalchemy.orm import Session
 
 from hotline import taxonomy
 from knowledge import queries
 from hotline.calllog import pseudonym
+from hotline.privacy import mask_text
 from hotline.models import CallConversation, CallTurn, Ticket
 from knowledge.models import period_label
 from hotline.clock import NANJING, day_start
@@ -140,44 +144,45 @@ class Report:
 def build_report(session: Session, period: Period, *, sender: str | None = None, key: bytes | None = None,
                  top: int = TOP) -> Report:
     """The report of `period`; `sender` (the id as the channel received it, hashed with `key`) narrows
-    it to one resident's conversations and tickets."""
+    it to one resident's conversations and tickets.
+
+    Every count is a GROUP BY in the database: a year of turns is never loaded, and the app's memory
+    stays the same whatever the period. Only one resident's report lists turns (that resident's)."""
     if sender is not None and key is None:
         raise ValueError("a sender id is looked up by its pseudonym: pass the key")
     name = pseudonym(key, sender) if sender is not None else None
     since, until = period.utc_bounds()
+    in_period = (CallTurn.time >= since, CallTurn.time < until, *((CallTurn.sender == name,) if name else ()))
+    tickets_in_period = (Ticket.created_at >= since, Ticket.created_at < until,
+                         *((Ticket.sender == name,) if name else ()))
 
-    conv_query = (select(CallConversation.category, func.count())
-                  .where(CallConversation.started >= since, CallConversation.started < until)
-                  .group_by(CallConversation.category))
-    turn_query = (select(CallTurn).where(CallTurn.time >= since, CallTurn.time < until)
-                  .order_by(CallTurn.time, CallTurn.id))
-    ticket_query = select(Ticket).where(Ticket.created_at >= since, Ticket.created_at < until)
+    def counted(column, *where) -> list[tuple]:
+        return session.execute(select(column, func.count()).where(*where).group_by(column)).all()
+
+    conversations = _by_category(counted(
+        CallConversation.category, CallConversation.started >= since, CallConversation.started < until,
+        *((CallConversation.sender == name,) if name else ())))
+    messages = _by_category(counted(CallTurn.category, *in_period))
+    by_kind = dict(counted(Ticket.kind, *tickets_in_period))
+    work_orders = {kind: by_kind.get(kind, 0) for kind in taxonomy.WORK_ORDER_KINDS}
+    by_status = dict(counted(Ticket.status, *tickets_in_period))
+    status = {s: by_status.get(s, 0) for s in STATUSES}
+    # A hospital as the ticket names it (the resident's words, when not a known name): masked, and
+    # counts of names the same once masked added up.
+    complaints: Counter = Counter()
+    for hospital, n in counted(Ticket.hospital, *tickets_in_period):
+        complaints[mask_text(hospital)] += n
+    bookings = Counter(dict(_booked_hospitals(session, in_period)))
+    turns = []
     if name is not None:
-        conv_query = conv_query.where(CallConversation.sender == name)
-        turn_query = turn_query.where(CallTurn.sender == name)
-        ticket_query = ticket_query.where(Ticket.sender == name)
-
-    conversations = _by_category(session.execute(conv_query).all())
-    turns = list(session.scalars(turn_query))
-    messages = _by_category(Counter(t.category for t in turns).items())
-    tickets = list(session.scalars(ticket_query.order_by(Ticket.created_at, Ticket.id)))
-    work_orders = {kind: sum(1 for t in tickets if t.kind == kind) for kind in taxonomy.WORK_ORDER_KINDS}
-    status = {s: sum(1 for t in tickets if t.status == s) for s in STATUSES}
-
-    complaints = Counter(t.hospital for t in tickets)
-    booked: dict[str, set[int]] = defaultdict(set)
-    for turn in turns:
-        if turn.category == "电话预约":
-            for entity in turn.entities or []:
-                if entity.get("entity") == "hospital" and isinstance(entity.get("value"), str):
-                    booked[entity["value"]].add(turn.conversation_id)
-    bookings = Counter({hospital: len(ids) for hospital, ids in booked.items()})
+        turns = [_turn_record(t) for t in session.scalars(
+            select(CallTurn).where(*in_period).order_by(CallTurn.time, CallTurn.id))]
 
     report = Report(
         period=period, sender=name, conversations=conversations, messages=messages,
         work_orders=work_orders, work_order_status=status,
         top_complaints=_top(complaints, top), top_bookings=_top(bookings, top),
-        bulletin=[], bulletin_note=None, turns=[_turn_record(t) for t in turns],
+        bulletin=[], bulletin_note=None, turns=turns,
     )
     if name is not None:
         report.bulletin_note = "单个来访者的报告，不与简报的全市数字对比。"
@@ -188,6 +193,27 @@ def build_report(session: Session, period: Period, *, sender: str | None = None,
         if not report.bulletin:
             report.bulletin_note = f"知识库中没有{period.title}的简报数字（{taxonomy.HOTLINE_SUBJECT}）。"
     return report
+
+
+def _booked_hospitals(session: Session, in_period: tuple) -> list[tuple[str, int]]:
+    """The hospitals named (hospital entity, a string) in turns counted 电话预约: per hospital, the
+    conversations that named it. The entities are a JSON list: unnested in the database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        entities = func.json_array_elements(
+            case((func.json_typeof(CallTurn.entities) == "array", CallTurn.entities),
+                 else_=literal_column("'[]'::json"))).table_valued("value").lateral("e")
+        kind, value = entities.c.value.op("->>")("entity"), entities.c.value.op("->>")("value")
+        is_text = func.json_typeof(entities.c.value.op("->")("value")) == "string"
+    else:  # SQLite's JSON1
+        entities = func.json_each(CallTurn.entities).table_valued("value").alias("e")
+        kind, value = func.json_extract(entities.c.value, "$.entity"), func.json_extract(entities.c.value, "$.value")
+        is_text = func.json_type(entities.c.value, "$.value") == "text"
+    query = (select(value, func.count(distinct(CallTurn.conversation_id)))
+             .select_from(CallTurn).join(entities, true())
+             .where(*in_period, CallTurn.category == "电话预约", kind == "hospital", is_text)
+             .group_by(value))
+    return [(str(hospital), n) for hospital, n in session.execute(query).all()]
 
 
 def _by_category(rows) -> dict[str, int]:

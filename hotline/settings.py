@@ -27,6 +27,20 @@ def _urls(value: str) -> tuple[str, ...]:
     return tuple(u.strip().rstrip("/") for u in value.split(",") if u.strip())
 
 
+def _networks(value: str) -> tuple[str, ...]:
+    """Comma-separated addresses or networks (10.0.0.5, 172.18.0.0/16, ::1), each checked here."""
+    import ipaddress
+
+    networks = []
+    for item in (v.strip() for v in value.split(",")):
+        if item:
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(f"HOTLINE_TRUSTED_PROXIES: {item!r} is not an address or a network") from None
+    return tuple(networks)
+
+
 def _flag(value: str | None) -> bool:
     """An on/off variable: 1, true, yes, on (any case) are on; unset or empty is off."""
     if not value:
@@ -68,9 +82,20 @@ class Settings:
     wechat_aes_key: str | None = _env("WECHAT_AES_KEY", None, repr=False)
     wechat_secret: str | None = _env("WECHAT_SECRET", None, repr=False)
     wechat_api_url: str = _env("WECHAT_API_URL", "https://api.weixin.qq.com", _url)
+    # The account's original id (gh_…): a message whose ToUserName is another is refused. Unset: not
+    # checked (the gateway says so in its log).
+    wechat_account: str | None = _env("WECHAT_ACCOUNT", None)
+    # Seconds the app's shutdown gives WeChat answers still in progress; what is left then is released
+    # for another process's sweep. Below docker-compose.yml's stop_grace_period (30 s) with room for
+    # the requests in flight (web/app.py) and the rest of the cleanup.
+    wechat_drain_timeout: float = _env("HOTLINE_WECHAT_DRAIN_TIMEOUT", 20.0, float)
     # The agent console's session cookie gets the Secure flag (HOTLINE_COOKIE_SECURE=1) when the app
     # is served behind HTTPS; off by default so that http://127.0.0.1 works for `make run` and tests.
     cookie_secure: bool = _env("HOTLINE_COOKIE_SECURE", False, _flag)
+    # The reverse proxy (or proxies) in front of the app, addresses or networks: only a request coming
+    # from one of them has its X-Forwarded-For read for the client's address (the console's login
+    # throttling). Unset: the header is ignored, whoever sends it.
+    trusted_proxies: tuple[str, ...] = _env("HOTLINE_TRUSTED_PROXIES", (), _networks)
     # The crisis detector's classifier (`make crisis-model`), which the WeChat gateway scores every
     # message with; missing, the gateway still runs the detector's danger signals.
     crisis_model: Path = _env("HOTLINE_CRISIS_MODEL", PROJECT_ROOT / "var" / "crisis-model.json", Path)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from hotline.clock import local_date, utc
 from hotline.models import Ticket, TicketChange, TicketCounter
-from hotline.privacy import normalise_phone
+from hotline.privacy import mask_text, normalise_phone
 from hotline.taxonomy import WORK_ORDER_KINDS
 from knowledge.queries import NotFound
 
@@ -54,22 +54,42 @@ class InvalidTransition(TicketError):
 
 def open_ticket(session: Session, *, kind: str = SELF_TAKEN, hospital: str, description: str,
                 occurred: str, phone: str | None, sender: str | None,
-                now: datetime | None = None, actor: str = ASSISTANT) -> Ticket:
+                now: datetime | None = None, actor: str = ASSISTANT,
+                idempotency_key: str | None = None) -> Ticket:
     """Open a ticket and return it (flushed: its number is set).
 
     `phone` is kept in clear on the ticket only; None, empty, or words without digits (不留: the
     resident declined) store None; anything else must be a mainland mobile or landline number
     (spaces, dashes, +86 allowed). `sender` is the call log's pseudonym (hotline.calllog.pseudonym).
+
+    `idempotency_key` (at most 64 characters: a hash of what made the ticket, e.g. the conversation
+    and its confirming turn): when a ticket was already opened with that key, it is returned and
+    nothing new is opened. Concurrent replays wait for each other on the day's counter (drawn
+    first, see the module docstring), so the second one finds the first one's ticket; across a
+    change of day the key's unique index refuses the second (IntegrityError: the caller runs its
+    unit of work again, which then finds the ticket).
     """
     if kind not in KINDS:
         raise TicketError(f"unknown ticket kind {kind!r}: one of {', '.join(KINDS)}")
-    hospital, description, occurred = (_text(hospital, "hospital", 100), _text(description, "description"),
-                                       _text(occurred, "occurred", 100))
+    # Kept masked (hotline/privacy.py): the phone field is the one place a number stays in clear.
+    hospital, description, occurred = (_text(mask_text(str(hospital or "")), "hospital", 100),
+                                       _text(mask_text(str(description or "")), "description"),
+                                       _text(mask_text(str(occurred or "")), "occurred", 100))
     phone = _phone(phone)
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= 64:
+        raise TicketError("an idempotency key is 1 to 64 characters")
     at = utc(now)
-    number = _next_number(session, local_date(at))  # last: only a valid ticket draws a number
+    day = local_date(at)
+    number = _next_number(session, day)  # last of the checks: only a valid ticket draws a number
+    if idempotency_key is not None:
+        existing = session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key)
+                                  .execution_options(populate_existing=True))
+        if existing is not None:
+            _give_back(session, day, number)
+            return existing
     ticket = Ticket(number=number, kind=kind, status="open", hospital=hospital, description=description,
-                    occurred=occurred, phone=phone, sender=sender, created_at=at, updated_at=at)
+                    occurred=occurred, phone=phone, sender=sender, created_at=at, updated_at=at,
+                    idempotency_key=idempotency_key)
     ticket.changes.append(TicketChange(at=at, actor=actor, from_status=None, to_status="open"))
     session.add(ticket)
     session.flush()
@@ -160,6 +180,13 @@ def _next_number(session: Session, day: date) -> str:
         update(counter).where(counter.c.day == key).values(last=counter.c.last + 1).returning(counter.c.last)
     ).scalar_one()
     return f"TS-{key}-{last:04d}"
+
+
+def _give_back(session: Session, day: date, number: str) -> None:
+    """Undo the draw of ``number``: the counter's lock is still this transaction's, nobody drew since."""
+    counter = TicketCounter.__table__
+    session.execute(update(counter).where(counter.c.day == day.strftime("%Y%m%d"),
+                                          counter.c.last == int(number[-4:])).values(last=counter.c.last - 1))
 
 
 def _text(value: str, name: str, limit: int = MAX_TEXT) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from os import PathLike
+from pathlib import Path
 from typing import Union
 
 LOOPBACK = "127.0.0.1"
@@ -41,6 +42,8 @@ APP = Process("app", 8080, "/healthz")
 RASA_COMMAND = (PYTHON, "-m", "bot.server")
 
 StrPath = Union[str, "PathLike[str]"]
+# Rasa's logging config, for every Rasa process: it silences the loggers that write messages in clear.
+LOGGING_CONFIG = Path(__file__).resolve().parent.parent / "rasa-logging.yml"
 
 
 def actions_argv(port: int = ACTIONS.port) -> list[str]:
@@ -49,11 +52,12 @@ def actions_argv(port: int = ACTIONS.port) -> list[str]:
 
 
 def rasa_argv(*, model: StrPath, endpoints: StrPath, credentials: StrPath, interface: str,
-              port: int = RASA.port, logging_config: StrPath | None = None) -> list[str]:
-    """`rasa run`. The HTTP API stays off (no --enable-api): only the channels of credentials.yml."""
+              port: int = RASA.port, logging_config: StrPath = LOGGING_CONFIG) -> list[str]:
+    """`rasa run`. The HTTP API stays off (no --enable-api): only the channels of credentials.yml.
+    Always with rasa-logging.yml, which keeps what residents wrote out of Rasa's log."""
     return [*RASA_COMMAND, "run", "--model", str(model), "--interface", interface, "--port", str(port),
             "--credentials", str(credentials), "--endpoints", str(endpoints),
-            *(["--logging-config-file", str(logging_config)] if logging_config else [])]
+            "--logging-config-file", str(logging_config)]
 
 
 def app_argv() -> list[str]:

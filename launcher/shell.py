@@ -60,7 +60,7 @@ def shell(settings: Settings, rasa_options: list[str]) -> int:
         broker_url=None if settings.rabbitmq_url else event_broker_url(settings.database_url))
     argv = processes.with_python([*processes.RASA_COMMAND, "shell", "--model", str(MODEL), "--port",
                                   str(rasa_port), "--endpoints", str(endpoints.path(settings.var_dir)),
-                                  *rasa_options], RASA_PYTHON)
+                                  "--logging-config-file", str(processes.LOGGING_CONFIG), *rasa_options], RASA_PYTHON)
     server.start()
     try:
         deadline = time.monotonic() + READY_TIMEOUT

@@ -37,7 +37,7 @@ RASA = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_PYTHON = RASA.with_name("python")  # runs processes.RASA_COMMAND (Rasa needs its own venv)
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 CREDENTIALS = PROJECT_ROOT / "credentials.yml"
-RASA_LOGGING = PROJECT_ROOT / "rasa-logging.yml"
+RASA_LOGGING = processes.LOGGING_CONFIG  # every Rasa process gets it (no message text in its log)
 HOST = processes.LOOPBACK
 # SQLite: how long Rasa's broker waits for the write lock (seconds; ours: database/engine.py).
 BROKER_SQLITE_TIMEOUT = 30
@@ -99,6 +99,10 @@ def event_broker_url(database_url: str) -> str:
     raise ValueError(f"no event broker for a {backend} store")
 
 
+def _private(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
+
+
 @dataclass
 class Service:
     name: str
@@ -113,7 +117,9 @@ class Service:
         """Start the process (again, after it exited: ``append`` keeps the log it wrote before)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.close_log()
-        self._log = open(self.log_path, "ab" if append else "wb")
+        # Mode 0600: a log may hold what a process could not help writing (a traceback's values).
+        self._log = open(self.log_path, "ab" if append else "wb", opener=_private)
+        os.chmod(self.log_path, 0o600)
         self.process = subprocess.Popen(
             self.argv, cwd=PROJECT_ROOT, env=self.env, stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -204,9 +210,7 @@ class Stack:
 
         def rasa(name: str, port: int, log: str) -> Service:
             argv = processes.rasa_argv(
-                model=self.model, endpoints=endpoints_file, credentials=CREDENTIALS, interface=HOST, port=port,
-                # RabbitMQ: Rasa's broker would log the messages it could not publish in clear.
-                logging_config=RASA_LOGGING if self.settings.rabbitmq_url else None)
+                model=self.model, endpoints=endpoints_file, credentials=CREDENTIALS, interface=HOST, port=port)
             return Service(name, processes.with_python(argv, RASA_PYTHON), rasa_env,
                            processes.RASA.health_url(port), log_dir / log)
 

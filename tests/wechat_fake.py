@@ -122,6 +122,7 @@ class FakeWechatApi:
     expired: set[str] = field(default_factory=set)
     sent: list[dict[str, Any]] = field(default_factory=list)  # bodies of accepted messages
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (path, query) of every call
+    busy: int = 0  # the next this many sends are answered -1 (系统繁忙, WeChat's passing failure)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -166,6 +167,9 @@ class FakeWechatApi:
         if token not in self.tokens:
             return self._error(40001, "invalid credential, access_token is invalid or not latest")
         raw = await request.read()
+        if self.busy > 0:
+            self.busy -= 1
+            return self._error(-1, "system error")
         try:
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):

@@ -14,6 +14,8 @@ from aiohttp import web
 
 from database.engine import make_engine
 from database.migrate import StoreNotMigrated, require_current
+from database.work import in_thread
+from hotline import privacy
 from hotline.settings import Settings
 
 from web.broker import EventBrokerConsumer
@@ -51,6 +53,8 @@ async def store_engine(app: web.Application) -> AsyncIterator[None]:
         engine.dispose()
         raise
     app[ENGINE] = engine
+    # The centre's own numbers (025-83626620 …) stay in clear wherever this process masks text.
+    privacy.publish(await in_thread(engine, privacy.load_published))
     yield
     engine.dispose()
 
@@ -86,7 +90,10 @@ def main() -> None:
     settings = Settings.from_env()
     log.info("store %s, Rasa server %s", _safe_url(settings.database_url), settings.rasa_url)
     try:
-        web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port,
+        # shutdown_timeout: requests in flight get 5 s (a /wechat reply is due within WeChat's 5 s),
+        # then the cleanup contexts run (the WeChat drain, settings.wechat_drain_timeout): together
+        # inside docker-compose.yml's stop_grace_period.
+        web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port, shutdown_timeout=5.0,
                     print=lambda line: log.info("%s", line.strip()),
                     access_log_class=RedactingAccessLogger)  # no OpenID from /wechat's query string
     except StoreNotMigrated as exc:  # one line, not a traceback: the fix is a command

@@ -24,6 +24,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from sqlalchemy import Engine, insert
 
 from database.work import in_thread
+from hotline.privacy import describe_error
 from hotline.models import events
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,7 @@ class EventBrokerConsumer:
             session.execute(insert(events), rows)
 
     def _failed(self, what: str, exc: Exception) -> None:
-        error = f"{what}: {type(exc).__name__}: {exc}"
+        error = f"{what}: {describe_error(exc)}"  # by type: a store error's text may quote an event
         if error != self.last_error:
             log.warning("event-broker consumer: %s (retrying every %.0f s)", error, RETRY)
         self.last_error = error

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from sqlalchemy import Engine
 
+from hotline.privacy import describe_error
 from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,10 +81,11 @@ class CallLogTask:
         try:
             result = await asyncio.to_thread(self._consume, self._engine, self._settings)
         except Exception as exc:  # noqa: BLE001 - logged, and the next round tries again
-            error = f"{type(exc).__name__}: {exc}"
+            # By type and place, not text: a store error's text may quote a message it was writing.
+            error = describe_error(exc)
             if error != self.last_error or not self.failures:
                 # Once per distinct error, not twice a second.
-                log.exception("call-log consumer: round failed (retrying every %.1f s)", self._interval)
+                log.error("call-log consumer: round failed: %s (retrying every %.1f s)", error, self._interval)
             self.failures += 1
             self.last_error = error
             return

@@ -8,6 +8,7 @@ from aiohttp import web
 from sqlalchemy import Engine, func, select
 
 from database.work import in_thread
+from hotline.privacy import describe_error
 from knowledge.models import Bulletin
 
 from web.keys import CALL_LOG, ENGINE, EVENT_BROKER, HTTP, SETTINGS
@@ -32,7 +33,8 @@ async def healthz(request: web.Request) -> web.Response:
     if EVENT_BROKER in app:  # RabbitMQ configured: is its queue being read into the store?
         body["event_broker"] = app[EVENT_BROKER].state
     if isinstance(store_count, Exception):
-        body = {"status": "error", "store": f"{type(store_count).__name__}: {store_count}", **body}
+        # The error's type only: /healthz answers anybody, and an error's text may quote stored data.
+        body = {"status": "error", "store": describe_error(store_count), **body}
         return web.json_response(body, status=503)
     return web.json_response({"status": "ok", "store": store_count, **body})
 

@@ -35,6 +35,9 @@ class EventBacklogFull(RuntimeError):
 class TurnSQLEventBroker(SQLEventBroker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # As the store's own engines (database/engine.py): a failed INSERT's error must not quote the
+        # events, which hold what residents wrote.
+        self.engine.hide_parameters = True
         self._pending: List[Dict[Text, Any]] = []
         self._scheduled: Optional[asyncio.Handle] = None
         self._failing = False

@@ -98,7 +98,7 @@ def complaint(rasa: Rasa, *, ticket: str = "TS-20261122-0001") -> Rasa:
               entities=[("phone", PHONE)])
     rasa.action("complaint_form").slot("complaint_phone", PHONE).slot("complaint_phone_masked", "139****5678")
     rasa.slot("requested_slot", "complaint_confirmed").bot("请确认您的投诉：…联系电话：139****5678。确认提交吗？",
-                                                           "utter_ask_complaint_confirmed")
+                                                           "action_ask_complaint_confirmed")
     rasa.action("action_listen")
     rasa.user("确认", "affirm")
     rasa.action("complaint_form").slot("complaint_confirmed", True).loop(None).slot("requested_slot", None)

@@ -155,13 +155,15 @@ def test_json_report(year_2023):
     assert [(b["measure"], b["printed"], b["ours"]) for b in data["bulletin"]][:3] == [
         ("受理咨询电话", "527519个", 6), ("咨询类", "103427个", 0), ("医疗投诉", "11807个", 1)]
     assert {b["citation"] for b in data["bulletin"]} == {CITATION_2023}
-    assert len(data["turns"]) == r.messages_total
-    phone_turn = next(t for t in data["turns"] if t["text"].startswith("电话"))
+    assert data["turns"] == []  # the period's report counts turns, it does not list a year of them
+    one = json.loads(rep.to_json(build(year_2023, "2023", sender="oWx_a", key=KEY)))
+    assert len(one["turns"]) == 5  # one resident's report lists that resident's turns
+    phone_turn = next(t for t in one["turns"] if t["text"].startswith("电话"))
     assert phone_turn == {
         "time": "2023-11-05T01:02:00+00:00", "sender": pseudonym(KEY, "oWx_a"), "channel": "wechat",
         "text": "电话 139****5678", "intent": "inform", "confidence": 0.9, "category": "医疗投诉",
         "entities": [{"entity": "phone", "value": "139****5678"}], "ticket": None, "loop": "complaint_form"}
-    assert next(t for t in data["turns"] if t["text"] == "确认")["ticket"] == "TS-20231105-0001"
+    assert next(t for t in one["turns"] if t["text"] == "确认")["ticket"] == "TS-20231105-0001"
     dumped = rep.to_json(r)
     assert PHONE not in dumped and "84567890" not in dumped and "oWx_a" not in dumped
 
@@ -275,3 +277,52 @@ def test_cli_calllog_consume(engine, wipe, database_url, cli_env, capsys):
     with Session(engine) as s:
         turn = s.query(CallTurn).one()
         assert (turn.sender, turn.text) == (pseudonym(KEY, "oWx_cli"), "我电话139****5678")
+
+
+# --- a year of turns, counted in the database -------------------------------------------------------
+
+def test_a_year_of_turns_is_counted_in_the_database_not_loaded(engine, wipe):
+    import tracemalloc
+
+    from hotline.models import CallConversation
+
+    n = 20_000
+    with Session(engine) as s, s.begin():
+        conversation = CallConversation(sender="s" * 16, number=1, started=datetime(2025, 1, 1), category="电话预约")
+        s.add(conversation)
+        s.flush()
+        s.execute(insert(CallTurn), [
+            {"event_key": f"k{i}", "conversation_id": conversation.id, "time": datetime(2025, 1, 1) + timedelta(minutes=i),
+             "sender": "s" * 16, "channel": "wechat", "text": "鼓楼医院怎么挂号", "intent": "booking", "confidence": 0.9,
+             "category": "电话预约" if i % 2 else "咨询类",
+             "entities": [{"entity": "hospital", "value": "南京鼓楼医院" if i % 4 == 1 else "江苏省人民医院"}],
+             "ticket": None, "loop": None} for i in range(n)])
+    with Session(engine) as s:
+        tracemalloc.start()
+        r = rep.build_report(s, rep.parse_period("2025"))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert not any(isinstance(o, CallTurn) for o in s.identity_map.values())  # no turn was loaded
+    assert r.messages["电话预约"] == n // 2 and r.messages["咨询类"] == n // 2
+    assert r.top_bookings == [("南京鼓楼医院", 1), ("江苏省人民医院", 1)]  # one conversation named each
+    assert r.turns == []
+    # Loading 20 000 turns takes tens of megabytes; counting them, what a few rows take.
+    assert peak < 3_000_000, peak
+
+
+def test_the_most_complained_list_masks_what_residents_wrote_as_the_hospital(engine, wipe):
+    from sqlalchemy import update
+
+    from hotline.models import Ticket
+
+    with Session(engine) as s, s.begin():
+        for hospital in ("南京鼓楼医院", "南京鼓楼医院", "打我电话13912345678那家医院"):
+            t = open_ticket(s, hospital=hospital, description="排队太久", occurred="昨天", phone=None, sender=None,
+                            now=datetime(2025, 3, 1, 8))
+        assert t.hospital == "打我电话139****5678那家医院"  # a new ticket keeps it masked
+        # A ticket written before tickets were kept masked: the report masks it all the same.
+        s.execute(update(Ticket).where(Ticket.id == t.id).values(hospital="打我电话13912345678那家医院"))
+    r = build(engine, "2025")
+    assert r.top_complaints == [("南京鼓楼医院", 2), ("打我电话139****5678那家医院", 1)]
+    for text in (rep.to_text(r), rep.to_json(r), rep.to_csv(r)):
+        assert PHONE not in text

@@ -212,3 +212,47 @@ def test_a_rolled_back_opening_gives_its_number_back(committed):
             second = open_ticket(s, hospital="南京鼓楼医院", description="候诊时间太长", occurred="今天",
                                  phone=None, sender=None, now=DAY).number
     assert (first, second) == ("TS-20310304-0001", "TS-20310304-0002")  # no gap in the day's sequence
+
+
+# --- idempotency: one ticket per key, whatever is replayed -------------------------------------------
+
+def test_a_replayed_key_returns_the_first_ticket_and_draws_no_number(session):
+    first = _complaint(session, idempotency_key="k" * 64)
+    again = _complaint(session, idempotency_key="k" * 64, description="重放时内容不同也不另开")
+    assert again.number == first.number and again.description == first.description
+    assert len(list_tickets(session, sender="a1b2c3d4e5f60718")) == 1
+    other = _complaint(session, idempotency_key="another-confirmation")
+    unkeyed = _complaint(session)
+    # The replay gave its drawn number back: the day's sequence has no gap.
+    assert [int(t.number[-4:]) for t in (other, unkeyed)] == [int(first.number[-4:]) + 1, int(first.number[-4:]) + 2]
+    with pytest.raises(TicketError, match="idempotency key"):
+        _complaint(session, idempotency_key="x" * 65)
+
+
+def test_concurrent_replays_of_one_confirmation_open_one_ticket(committed):
+    threads = 6
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def work() -> None:
+        try:
+            start.wait()
+            with Session(committed) as s, s.begin():
+                numbers.append(open_ticket(s, hospital="南京鼓楼医院", description="候诊时间太长", occurred="今天上午",
+                                           phone=None, sender="0f0f0f0f0f0f0f0f", now=DAY,
+                                           idempotency_key="failover-replay").number)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert not errors, errors
+    assert numbers == ["TS-20310304-0001"] * threads
+    with Session(committed) as s:
+        assert [t.number for t in list_tickets(s, since=DAY - timedelta(hours=1), until=DAY + timedelta(hours=1))] \
+            == ["TS-20310304-0001"]
+        assert s.scalar(select(TicketCounter.last).where(TicketCounter.day == "20310304")) == 1

@@ -414,3 +414,104 @@ async def test_agents_are_created_listed_and_disabled_with_the_cli(browser, data
     await browser.page("/console/tickets", status=303)  # the open session ended with it
     assert (await browser.login("li", PASSWORD)).status == 401
     assert _hotline(database_url, "disable", "nobody").returncode == 1
+
+
+# --- throttling that slows, and whose address ------------------------------------------------------------
+
+def test_a_name_pauses_after_its_free_failures_longer_each_time_up_to_a_ceiling(engine, clean):
+    at = clock.utc()
+    with Session(engine) as s, s.begin():
+        for i in range(console.NAME_LIMIT - 1):
+            console.record_failure(s, NAME, "10.0.0.1", now=at)
+        assert console.throttle(s, NAME, "10.0.0.1", now=at).until is None  # mistyping is free, at first
+        console.record_failure(s, NAME, "10.0.0.2", now=at)  # from anywhere: the name counts them all
+        assert console.locked_until(s, NAME, "10.0.0.3", now=at) == at + console.NAME_PAUSE
+        console.record_failure(s, NAME, "10.0.0.2", now=at)
+        assert console.locked_until(s, NAME, "10.0.0.3", now=at) == at + 2 * console.NAME_PAUSE
+        for _ in range(10):
+            console.record_failure(s, NAME, "10.0.0.2", now=at)
+        assert console.locked_until(s, NAME, "10.0.0.3", now=at) == at + console.NAME_MAX_PAUSE
+        # Another agent is not affected, from the same addresses either.
+        assert console.locked_until(s, "li", "10.0.0.2", now=at) is None
+
+
+def test_a_busy_address_pauses_only_the_names_that_failed_from_it(engine, clean):
+    at = clock.utc()
+    with Session(engine) as s, s.begin():
+        for i in range(console.ADDRESS_LIMIT + 3):  # someone tries name after name from one place
+            console.record_failure(s, f"guess{i}", "10.0.0.9", now=at)
+        state = console.throttle(s, NAME, "10.0.0.9", now=at)
+        assert state.address_failures == console.ADDRESS_LIMIT + 3 and state.until is None  # wang gets in
+        assert console.locked_until(s, "guess0", "10.0.0.9", now=at) == at + 8 * console.ADDRESS_PAUSE
+        for i in range(30):
+            console.record_failure(s, f"more{i}", "10.0.0.9", now=at)
+        assert console.locked_until(s, "more0", "10.0.0.9", now=at) == at + console.ADDRESS_MAX_PAUSE
+        assert console.locked_until(s, "more0", "10.0.0.8", now=at) is None  # elsewhere, the name is free
+
+
+@pytest.mark.parametrize("trusted", [(), ("127.0.0.1/32",)])
+async def test_x_forwarded_for_is_read_only_from_the_configured_proxy(database_url, engine, agent, tmp_path, trusted):
+    client = TestClient(TestServer(create_app(_settings(database_url, tmp_path, trusted_proxies=trusted))))
+    await client.start_server()
+    try:
+        console_ = Console(client)
+        await console_.page("/console/login")
+        resp = await client.post("/console/login", allow_redirects=False,
+                                 data={"csrf": console_.csrf, "name": NAME, "password": "wrong password!"},
+                                 headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.9"})
+        assert resp.status == 401
+    finally:
+        await client.close()
+    with Session(engine) as s:
+        keys = set(s.scalars(select(LoginFailure.key)))
+    # From the proxy (the test client's 127.0.0.1), the client the proxy saw; from anybody else, the peer.
+    assert f"addr:{'203.0.113.9' if trusted else '127.0.0.1'}" in keys
+
+
+async def test_behind_the_proxy_many_bad_logins_lock_no_other_agent_out(database_url, engine, agent, tmp_path):
+    client = TestClient(TestServer(create_app(_settings(database_url, tmp_path, trusted_proxies=("127.0.0.0/8",)))))
+    await client.start_server()
+    try:
+        attacker, wang = Console(client), Console(client)
+
+        async def login(who: Console, name: str, password: str, address: str):
+            await who.page("/console/login")
+            return await client.post("/console/login", allow_redirects=False, headers={"X-Forwarded-For": address},
+                                     data={"csrf": who.csrf, "name": name, "password": password})
+
+        with Session(engine) as s, s.begin():  # 25 failed guesses at other names, already made
+            for i in range(console.ADDRESS_LIMIT + 5):
+                console.record_failure(s, f"guess{i}", "203.0.113.9")
+        assert (await login(attacker, "guess0", PASSWORD, "203.0.113.9")).status == 429  # slowed
+        # wang, behind the same proxy, from the same address even, has not failed: in at once.
+        assert (await login(wang, NAME, PASSWORD, "203.0.113.9")).status == 303
+    finally:
+        await client.close()
+
+
+async def test_descriptions_are_masked_in_the_list_and_by_the_cli(logged_in, engine, database_url):
+    from sqlalchemy import update
+
+    number = _open_ticket(engine)
+    with Session(engine) as s, s.begin():  # written before tickets were kept masked
+        s.execute(update(Ticket).where(Ticket.number == number).values(
+            description="医生让我打13800001111，身份证320102199001011234，卡号6222 0212 3456 7890",
+            hospital="鼓楼医院（电话025-84567890）"))
+    listing = await logged_in.page("/console/tickets")
+    for clear in ("13800001111", "320102199001011234", "6222 0212 3456 7890", "84567890"):
+        assert clear not in listing
+    assert "138****1111" in listing and "025****7890" in listing
+    out = subprocess.run([str(Path(sys.executable).with_name("hotline")), "--database-url", database_url, "tickets"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and number in out.stdout, out.stderr
+    for clear in ("13800001111", "320102199001011234", "84567890", PHONE):
+        assert clear not in out.stdout
+    assert "138****1111" in out.stdout
+
+
+def test_the_trusted_proxies_setting_takes_addresses_and_networks_only():
+    s = Settings.from_env({"HOTLINE_TRUSTED_PROXIES": "10.0.0.5, 172.18.0.0/16,::1"})
+    assert s.trusted_proxies == ("10.0.0.5/32", "172.18.0.0/16", "::1/128")
+    assert Settings.from_env({}).trusted_proxies == ()
+    with pytest.raises(ValueError, match="HOTLINE_TRUSTED_PROXIES"):
+        Settings.from_env({"HOTLINE_TRUSTED_PROXIES": "the-proxy"})

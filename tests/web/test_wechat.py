@@ -9,6 +9,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from database import migrate
 from database.engine import make_engine
 from web.wechat.models import WechatChoice, WechatMessage
 from hotline.settings import Settings
-from wechat_fake import (FakeWechatApi, WechatServer, message_xml, new_aes_key, new_msg_id, new_openid,
+from wechat_fake import (ACCOUNT, FakeWechatApi, WechatServer, message_xml, new_aes_key, new_msg_id, new_openid,
                          sign, text_xml)
 from web import rasa
 from web.app import create_app
@@ -117,6 +118,7 @@ async def rig_factory(tmp_path):
         aes_key = new_aes_key() if aes else None
         database_url = database_url or f"sqlite:///{tmp_path / 'hotline.db'}"
         migrate.upgrade(database_url)  # as `hotline db upgrade` before the app: it creates no tables
+        overrides.setdefault("wechat_account", ACCOUNT)
         settings = Settings(
             database_url=database_url, var_dir=tmp_path,
             rasa_url=rasa_url or str(rasa_client.make_url("")).rstrip("/"), secret_key_env=KEY,
@@ -289,7 +291,7 @@ async def test_a_retried_msgid_is_answered_once_with_the_same_answer(rig):
         assert status == 200 and rig.wechat.read_reply(body).content == first
     assert rig.rasa.messages == ["鼓楼医院怎么预约"]
     (row,) = _rows(rig, WechatMessage)
-    assert (row.key, row.state, row.reply) == (str(msg_id), "answered", first)
+    assert (row.key, row.state, row.reply) == (f"msg:{pseudonym(KEY, openid)}:{msg_id}", "answered", first)
     assert row.sender == pseudonym(KEY, openid)
 
 
@@ -571,10 +573,10 @@ async def test_the_access_log_leaves_the_openid_out(rig, caplog):
 # --- the store's rows, on SQLite and PostgreSQL ------------------------------------------------------
 
 def test_claim_is_once_per_key(session):
-    store.claim(session, "k-once", "wx-a")
+    store.claim(session, "k-once", "wx-a", "gw-1")
     with pytest.raises(IntegrityError):
         with session.begin_nested():
-            store.claim(session, "k-once", "wx-a")
+            store.claim(session, "k-once", "wx-a", "gw-2")
     assert store.settle(session, "k-once", store.ANSWERED, "答")
     assert not store.settle(session, "k-once", store.ASYNC)  # answered already: not handed off
     assert store.get_message(session, "k-once").state == "answered"
@@ -590,8 +592,8 @@ def test_choices_are_taken_once_and_expire(session):
     store.offer_choices(session, "wx-b", ORAL, now=now)
     assert store.take_choice(session, "wx-b", 1, now=now + timedelta(hours=2)) is None  # stale
     store.offer_choices(session, "wx-b", ORAL, now=now)
-    store.claim(session, "k-old", "wx-b", now=now - timedelta(days=2))
-    store.claim(session, "k-new", "wx-b", now=now)
+    store.claim(session, "k-old", "wx-b", "gw-1", now=now - timedelta(days=2))
+    store.claim(session, "k-new", "wx-b", "gw-1", now=now)
     assert store.prune(session, now=now + timedelta(hours=2)) == 1
     assert session.get(WechatMessage, "k-new") is not None and session.get(WechatMessage, "k-old") is None
     assert session.get(WechatChoice, "wx-b") is None
@@ -635,3 +637,260 @@ async def test_the_crisis_reply_is_added_when_the_assistant_missed_it(rig_factor
 
 async def test_an_ordinary_message_is_not_touched(rig):
     assert await rig.ask(new_openid(), "烦死了，排队排了三个小时") == "收到：烦死了，排队排了三个小时"
+
+
+# --- issue 16: a message is never lost, never answered twice, never another resident's ---------------
+
+def _fast_claims(rig: Rig, *, stale_after: float = 0.6) -> None:
+    """Claims checked and taken over within a second (the real timings: seconds)."""
+    gateway = rig.gateway
+    gateway.heartbeat, gateway.sweep_every, gateway.stale_after = 0.1, 0.2, stale_after
+    gateway._api.backoff = (0.05, 0.1, 0.2, 0.4)
+    gateway._keeper.cancel()  # asleep for the real heartbeat's 2 s: again with these
+    gateway.start()
+
+
+def _die(rig: Rig) -> None:
+    """The gateway's process dies while answering: its tasks end where they are, nothing is
+    settled or released, its heartbeat stops (as after a SIGKILL; a real one: the test below)."""
+    gateway = rig.gateway
+    gateway._keeper.cancel()
+    for task in list(gateway._working.values()):
+        task.cancel()
+
+
+async def _eventually(check, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while not (result := check()) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return result
+
+
+async def test_a_forged_msgid_from_another_sender_does_not_get_that_residents_reply(rig):
+    resident, forger, msg_id = new_openid(), new_openid(), new_msg_id()
+    assert await rig.ask(resident, "我的投诉进度怎么样", msg_id=msg_id) == "收到：我的投诉进度怎么样"
+    # Plain mode: anyone who can sign (a leaked token) may send any FromUserName and MsgId.
+    assert await rig.ask(forger, "随便问问", msg_id=msg_id) == "收到：随便问问"
+    assert rig.rasa.received == [(pseudonym(KEY, resident), "我的投诉进度怎么样"),
+                                 (pseudonym(KEY, forger), "随便问问")]
+    assert len(_rows(rig, WechatMessage)) == 2
+
+
+@pytest.mark.parametrize("aes", [False, True], ids=["plain", "safe"])
+async def test_a_message_for_another_account_is_refused(rig_factory, aes):
+    rig = await rig_factory(aes=aes)
+    openid = new_openid()
+    status, body = await rig.post(text_xml(openid, "你好", account="gh_another0000"), openid=openid)
+    assert (status, body) == (403, "message for another account")
+    assert rig.rasa.received == []
+    assert await rig.ask(openid, "你好") == "收到：你好"  # ours is answered
+
+
+async def test_a_nonce_replayed_with_another_body_is_refused(rig):
+    resident, forger = new_openid(), new_openid()
+    query, body = rig.wechat.callback(text_xml(resident, "鼓楼医院怎么挂号"), openid=resident)
+    resp = await rig.client.post("/wechat", params=query, data=body)
+    assert resp.status == 200
+    first = rig.wechat.read_reply(await resp.text()).content
+    # The signed query string (a proxy's access log has it) with a forged body: refused.
+    forged = text_xml(resident, "确认提交").encode()
+    resp = await rig.client.post("/wechat", params=query, data=forged)
+    assert (resp.status, await resp.text()) == (403, "replayed nonce")
+    resp = await rig.client.post("/wechat", params=query, data=text_xml(forger, "你好").encode())
+    assert resp.status == 403
+    # The same delivery sent again as it was is answered as a retry: once, with the same answer.
+    resp = await rig.client.post("/wechat", params=query, data=body)
+    assert resp.status == 200 and rig.wechat.read_reply(await resp.text()).content == first
+    assert rig.rasa.messages == ["鼓楼医院怎么挂号"]
+
+
+def test_nonces_are_remembered_for_their_window_only():
+    protocol = Protocol(TOKEN, account=ACCOUNT, clock=lambda: now)
+    now = 1_800_000_000
+    assert protocol.nonces.take(str(now), "42", b"a", now)
+    assert not protocol.nonces.take(str(now), "42", b"b", now)
+    assert protocol.nonces.take(str(now), "43", b"b", now)
+    later = now + protocol.max_age + 61  # the timestamp is refused from now on: the pair is forgotten
+    assert protocol.nonces.take(str(later), "1", b"c", later) and len(protocol.nonces) == 1
+
+
+async def test_the_push_failing_twice_loses_no_answer(rig):
+    _fast_claims(rig)
+    rig.gateway.deadline = FAST
+    rig.rasa.slow["慢E"] = 1.0
+    rig.api.busy = 2  # WeChat: -1 系统繁忙, twice
+    openid = new_openid()
+    assert await rig.post(text_xml(openid, "慢E"), openid=openid) == (200, "success")
+    sent = await rig.api.wait_sent(1)
+    assert [(m["touser"], m["text"]["content"]) for m in sent] == [(openid, "收到：慢E")]
+    assert [p for p, _ in rig.api.calls].count("/cgi-bin/message/custom/send") == 3
+    await asyncio.sleep(0.5)
+    (row,) = _rows(rig, WechatMessage)
+    assert (row.state, row.sealed, len(rig.api.sent)) == ("sent", None, 1)
+
+
+async def test_the_push_failing_longer_than_its_backoff_is_released_and_swept(rig):
+    _fast_claims(rig)
+    rig.gateway.deadline = FAST
+    rig.rasa.slow["慢F"] = 1.0
+    rig.api.busy = 7  # more than one claim's five tries
+    openid = new_openid()
+    assert await rig.post(text_xml(openid, "慢F"), openid=openid) == (200, "success")
+    sent = await rig.api.wait_sent(1, timeout=15)
+    assert [m["text"]["content"] for m in sent] == ["收到：慢F"]
+    (row,) = _rows(rig, WechatMessage)
+    assert (row.state, row.attempts) == ("sent", 2)
+    assert rig.rasa.messages == ["慢F"]  # the answer was kept: pushed again, not asked again
+
+
+async def test_an_answer_whose_process_died_is_swept_and_sent_exactly_once(rig_factory, tmp_path):
+    rasa = FakeRasa(slow={"慢G": 1.0})
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    dying, other = await rig_factory(database_url=url, rasa=rasa), await rig_factory(database_url=url, rasa=rasa)
+    dying.gateway.deadline = FAST
+    _fast_claims(other)
+    openid = new_openid()
+    assert await dying.post(text_xml(openid, "慢G"), openid=openid) == (200, "success")  # handed off
+    _die(dying)  # while Rasa is still answering
+    sent = await other.api.wait_sent(1)
+    assert [(m["touser"], m["text"]["content"]) for m in sent] == [(openid, "收到：慢G")]
+    await asyncio.sleep(1.5)  # more sweeps: nothing more is sent, by either
+    assert len(other.api.sent) == 1 and dying.api.sent == []
+    (row,) = _rows(other, WechatMessage)
+    assert (row.state, row.owner, row.attempts, row.sealed) == ("sent", other.gateway.owner, 2, None)
+
+
+async def test_wechats_retry_takes_over_from_a_process_that_died(rig_factory, tmp_path):
+    rasa = FakeRasa(slow={"慢H": 1.0})
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    dying, other = await rig_factory(database_url=url, rasa=rasa), await rig_factory(database_url=url, rasa=rasa)
+    other.gateway.stale_after = 0.5
+    openid, msg_id = new_openid(), new_msg_id()
+    xml = text_xml(openid, "慢H", msg_id=msg_id)
+    first = asyncio.ensure_future(dying.post(xml, openid=openid))
+    await _eventually(lambda: dying.gateway._working)
+    _die(dying)
+    with pytest.raises(Exception):  # the connection ends without an answer, as with a dead process
+        await first
+    status, body = await other.post(xml, openid=openid)  # WeChat's retry, to the other process
+    assert status == 200 and other.wechat.read_reply(body).content == "收到：慢H"  # within its 5 s
+    assert other.api.sent == [] == dying.api.sent
+    (row,) = _rows(other, WechatMessage)
+    assert (row.state, row.owner) == ("answered", other.gateway.owner)
+
+
+async def test_a_retry_does_not_take_over_a_claim_whose_process_is_alive(rig_factory, tmp_path):
+    rasa = FakeRasa(slow={"慢I": 2.5})
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    one, two = await rig_factory(database_url=url, rasa=rasa), await rig_factory(database_url=url, rasa=rasa)
+    for rig in (one, two):
+        _fast_claims(rig)  # stale after 0.6 s without a heartbeat: the live one beats every 0.1 s
+    openid, msg_id = new_openid(), new_msg_id()
+    xml = text_xml(openid, "慢I", msg_id=msg_id)
+    (s1, b1), (s2, b2) = await asyncio.gather(one.post(xml, openid=openid), two.post(xml, openid=openid))
+    assert {one.wechat.read_reply(b1).content, two.wechat.read_reply(b2).content} == {"收到：慢I"}
+    assert rasa.messages == ["慢I"]
+
+
+async def test_shutdown_drains_answers_in_progress(rig_factory):
+    rig = await rig_factory()
+    rig.gateway.deadline = FAST
+    rig.rasa.slow["慢J"] = 1.5
+    openid = new_openid()
+    assert await rig.post(text_xml(openid, "慢J"), openid=openid) == (200, "success")
+    await rig.client.close()  # the app stops (SIGTERM): its cleanup waits for the answer
+    assert [m["text"]["content"] for m in rig.api.sent] == ["收到：慢J"]
+    assert _rows(rig, WechatMessage)[0].state == "sent"
+
+
+async def test_what_the_drain_cannot_finish_is_released_to_another_process(rig_factory, tmp_path):
+    rasa = FakeRasa(slow={"慢K": 3.0})
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    stopping, other = await rig_factory(database_url=url, rasa=rasa), await rig_factory(database_url=url, rasa=rasa)
+    stopping.gateway.deadline, stopping.gateway.drain_timeout = FAST, 0.3
+    openid = new_openid()
+    assert await stopping.post(text_xml(openid, "慢K"), openid=openid) == (200, "success")
+    began = time.monotonic()
+    await stopping.client.close()
+    assert time.monotonic() - began < 2.5  # within its grace, not the answer's 3 s
+    _fast_claims(other, stale_after=30.0)  # released claims are taken at once, not after a silence
+    sent = await other.api.wait_sent(1, timeout=10)
+    assert [(m["touser"], m["text"]["content"]) for m in sent] == [(openid, "收到：慢K")]
+    assert stopping.api.sent == []
+
+
+def test_the_drain_ends_within_the_containers_grace_period():
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())
+    grace = compose["services"]["app"]["stop_grace_period"]
+    assert grace.endswith("s")
+    drain = Settings(database_url="sqlite://", var_dir=Path("/nonexistent")).wechat_drain_timeout
+    requests_in_flight = 5.0  # web/app.py shutdown_timeout
+    assert drain + requests_in_flight + 2.0 <= float(grace[:-1])
+
+
+async def test_the_app_killed_while_answering_loses_no_answer(rig_factory, tmp_path):
+    """A real app process (python -m web) SIGKILLed while Rasa answers a message: another app on the
+    same store takes the claim over and answers it through the customer-service API, once."""
+    import os
+    import signal
+    import sys
+
+    import aiohttp
+
+    from launcher.stack import Service
+
+    rasa = FakeRasa(slow={"慢L": 1.5})
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    survivor = await rig_factory(database_url=url, rasa=rasa)
+    (port,) = free_ports(1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "HOTLINE_", "DATABASE_URL"))}
+    env.update(PYTHONUNBUFFERED="1", DATABASE_URL=url, HOTLINE_VAR_DIR=str(tmp_path),
+               HOTLINE_RASA_URL=survivor.settings.rasa_url, HOTLINE_SECRET_KEY=KEY.decode(),
+               HOTLINE_APP_HOST="127.0.0.1", HOTLINE_APP_PORT=str(port), WECHAT_TOKEN=TOKEN, WECHAT_APPID=APPID,
+               WECHAT_SECRET=SECRET, WECHAT_API_URL=survivor.settings.wechat_api_url, WECHAT_ACCOUNT=ACCOUNT)
+    app = Service("app", [sys.executable, "-m", "web"], env, f"http://127.0.0.1:{port}/healthz", tmp_path / "app.log")
+    app.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not await asyncio.to_thread(app.answers):
+            assert app.exited() is None and time.monotonic() < deadline, app.log_tail()
+            await asyncio.sleep(0.2)
+        openid = new_openid()
+        query, body = survivor.wechat.callback(text_xml(openid, "慢L"), openid=openid)
+        async with aiohttp.ClientSession() as http:
+            delivery = asyncio.ensure_future(http.post(f"http://127.0.0.1:{port}/wechat", params=query, data=body))
+            assert await _eventually(lambda: rasa.messages == ["慢L"]), app.log_tail()
+            app.signal(signal.SIGKILL)  # while Rasa is answering it
+            with pytest.raises(aiohttp.ClientError):
+                await delivery
+        assert await asyncio.to_thread(app.process.wait, 10) == -signal.SIGKILL
+        (row,) = _rows(survivor, WechatMessage)
+        assert row.state == "answering" and row.owner != survivor.gateway.owner and row.sealed
+        _fast_claims(survivor)
+        sent = await survivor.api.wait_sent(1)
+        assert [(m["touser"], m["text"]["content"]) for m in sent] == [(openid, "收到：慢L")]
+        await asyncio.sleep(1.0)
+        assert len(survivor.api.sent) == 1
+        (row,) = _rows(survivor, WechatMessage)
+        assert (row.state, row.owner, row.sealed) == ("sent", survivor.gateway.owner, None)
+        assert rasa.messages == ["慢L", "慢L"]  # asked again: the first answer died with its process
+    finally:
+        app.signal(signal.SIGKILL)
+        if app.process is not None:
+            app.process.wait(10)
+        app.close_log()
+
+
+def test_the_sealed_envelope_keeps_openid_and_message_out_of_the_store():
+    from web.wechat.seal import Envelope, Sealer
+
+    openid = new_openid()
+    envelope = Envelope(openid, "ask", "我的电话13912345678")
+    sealed = Sealer(KEY).seal("msg:wx-a:1", envelope)
+    assert openid not in sealed and "13912345678" not in sealed and "电话".encode() not in sealed.encode()
+    assert Sealer(KEY).open("msg:wx-a:1", sealed) == envelope
+    assert Sealer(KEY).open("msg:wx-b:1", sealed) is None  # bound to its row
+    assert Sealer(b"another-key-0123456789").open("msg:wx-a:1", sealed) is None
+    assert Sealer(KEY).open("msg:wx-a:1", "not sealed at all") is None

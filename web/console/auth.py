@@ -6,9 +6,11 @@
 - CSRF: every POST carries the session's token in the field ``csrf`` (403 otherwise). The login form,
   before there is a session, uses a double-submit token: the same random value in a short-lived
   cookie and in the form.
-- Throttling: failed logins are recorded in the store by name and by client address; each failure
-  answers after a delay that grows with the recent failures, and past the limits (5 per name, 20 per
-  address in 15 minutes) logins are refused until the window has passed.
+- Throttling: failed logins are recorded in the store by name and by client address (the peer's, or
+  X-Forwarded-For's from a trusted proxy: ``client_address``); each failure answers after a delay that
+  grows with the name's recent failures. Past 5 failures a name pauses for 30 s, doubling up to 15
+  minutes; past 20 an address pauses the names that failed lately, 2 s doubling up to a minute
+  (hotline/agents.py): nobody locks every agent out.
 - Every console route but the login page and the CSS needs a live session: pages redirect to the
   login page, the chart, the CSV and JSON answer 401.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -122,6 +125,33 @@ async def _session_of(request: web.Request) -> agents.LoggedIn | None:
     return await in_thread(request.config_dict[ENGINE], agents.find_session, token)
 
 
+def client_address(request: web.Request) -> str | None:
+    """The address the login throttling counts: the peer's, or, when the peer is one of the
+    configured reverse proxies (HOTLINE_TRUSTED_PROXIES), the nearest address in X-Forwarded-For
+    that is not one of them. From anybody else the header is ignored: a client cannot choose the
+    address its failures are counted under."""
+    peer = request.remote
+    trusted = [ipaddress.ip_network(n) for n in request.config_dict[SETTINGS].trusted_proxies]
+    if not trusted or not _among(peer, trusted):
+        return peer
+    hops = [h.strip() for value in request.headers.getall("X-Forwarded-For", ()) for h in value.split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _among(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # not an address: the proxy's, rather than whatever was written there
+    return peer
+
+
+def _among(address: str | None, networks: list) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
 def safe_next(target: str | None) -> str:
     """Where to go after logging in: a console path only (never another site: //evil, \\evil)."""
     if target and target.startswith(f"{COOKIE_PATH}/") and "//" not in target and "\\" not in target:
@@ -152,13 +182,13 @@ class LoginResult:
 
 async def log_in(engine: Engine, name: str, password: str, address: str | None) -> LoginResult:
     def attempt(s: Session) -> LoginResult:  # one unit of work: check, count, open the session
-        until = agents.locked_until(s, name, address)
-        if until is not None:
-            return LoginResult(locked_until=until)
+        state = agents.throttle(s, name, address)
+        if state.until is not None:
+            return LoginResult(locked_until=state.until)
         agent = agents.authenticate(s, name, password)
         if agent is None:
             agents.record_failure(s, name, address)
-            return LoginResult(failures=agents.recent_failures(s, name, address)[0])
+            return LoginResult(failures=state.name_failures + 1)
         agents.clear_failures(s, agent.name)
         token, logged = agents.open_session(s, agent)
         return LoginResult(token=token, logged=logged)

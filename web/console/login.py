@@ -32,7 +32,7 @@ async def login(request: web.Request) -> web.Response:
     next_ = auth.safe_next(str(form.get("next", "")))
     if not name or not password:
         return _login_form(request, next_=next_, name=name, error="请输入用户名和密码。", status=400)
-    result = await auth.log_in(request.config_dict[ENGINE], name, password, request.remote)
+    result = await auth.log_in(request.config_dict[ENGINE], name, password, auth.client_address(request))
     if result.locked_until is not None:
         return _login_form(request, next_=next_, name=name, status=429,
                            error=f"登录失败次数过多，已暂停登录，请于 {_local(result.locked_until)} 后再试。")

@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from hotline import agents, clock, tickets
-from hotline.privacy import mask_phone
+from hotline.privacy import mask_phone, mask_text
 from knowledge import queries
 
 from web.console.pages import _agent, _db, error_page, render
@@ -58,9 +58,11 @@ async def ticket_list(request: web.Request) -> web.Response:
                                      since=_utc_start(first) if first else None,
                                      until=_utc_start(last.fromordinal(last.toordinal() + 1)) if last else None)
         rows = [t for t in reversed(found) if number in t.number]
-        return [{"number": t.number, "kind": t.kind, "status": t.status, "hospital": t.hospital,
-                 "occurred": t.occurred, "phone": mask_phone(t.phone) if t.phone else "未留",
-                 "created_at": t.created_at, "description": t.description[:60]} for t in rows[:MAX_TICKETS + 1]]
+        # The list masks every number (the page says so); the ticket's own page, audited, shows it.
+        return [{"number": t.number, "kind": t.kind, "status": t.status, "hospital": mask_text(t.hospital),
+                 "occurred": mask_text(t.occurred), "phone": mask_phone(t.phone) if t.phone else "未留",
+                 "created_at": t.created_at, "description": mask_text(t.description)[:60]}
+                for t in rows[:MAX_TICKETS + 1]]
 
     rows = await _db(request, work)
     return render(request, "tickets.html", {"f": filters, "rows": rows[:MAX_TICKETS], "error": None,

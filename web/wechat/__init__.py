@@ -6,8 +6,10 @@
 - ``gateway.py``: one message to the assistant and back: OpenID → keyed pseudonym, dedupe of
   WeChat's retries, numbered choices for Rasa's buttons, passive reply within WeChat's 5 s or
   ``success`` at once and the answer later through the customer-service API.
-- ``models.py``: its tables; ``dedup.py``: the dedupe rows and pending choices (``WechatMessage``, ``WechatChoice``).
-- ``api.py``: the customer-service message API client (access token cached and refreshed).
+- ``models.py``: its tables; ``dedup.py``: the dedupe rows, their claims (owner, heartbeat, takeover)
+  and pending choices (``WechatMessage``, ``WechatChoice``); ``seal.py``: what a taker answers from.
+- ``api.py``: the customer-service message API client (access token cached and refreshed, retried
+  with backoff).
 - ``messages.py``: the gateway's own words to residents (everything else comes from the assistant).
 - ``routes.py``: ``GET``/``POST /wechat``, mounted by ``add_wechat(app)``; ``accesslog.py`` keeps the
   OpenID WeChat puts in the query string out of the access log.

@@ -9,11 +9,17 @@ WeChat's 5 seconds still reaches the resident (within 48 hours of their message)
 The access token is cached until shortly before it expires, and fetched anew when WeChat says it is
 invalid or expired (errcode 40001, 40014, 42001: another process may have fetched a newer one).
 The secret and the token travel in query strings, as WeChat wants them: never log a request URL.
+
+A send that fails for a reason that passes (WeChat busy, -1; the minute's quota, 45011; no answer,
+an HTTP error, a timeout) is tried again after ``backoff`` seconds, each wait longer; any other
+refusal (a wrong secret, an unfollowed account, the 48 hours gone) at once is final. After a timeout
+WeChat may have delivered the message already: a resident may, rarely, read an answer twice, never none.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from typing import Any, Callable
 
@@ -21,7 +27,11 @@ import aiohttp
 
 TOKEN_REFRESH_MARGIN = 300  # seconds before expires_in that a token is fetched anew
 TOKEN_ERRCODES = {40001, 40014, 42001}  # invalid credential, invalid token, token expired
+RETRY_ERRCODES = {-1, 45011}  # system busy; API calls over the minute's limit
+BACKOFF = (1.0, 2.0, 4.0, 8.0)  # seconds before the 2nd, 3rd … try of a send (15 s in all)
 TIMEOUT = aiohttp.ClientTimeout(total=10)
+
+log = logging.getLogger(__name__)
 
 
 class WechatApiError(RuntimeError):
@@ -30,6 +40,11 @@ class WechatApiError(RuntimeError):
     def __init__(self, message: str, errcode: int | None = None) -> None:
         super().__init__(message)
         self.errcode = errcode
+
+    @property
+    def passing(self) -> bool:
+        """Worth trying again soon: WeChat busy or not reached, not a refusal."""
+        return self.errcode is None or self.errcode in RETRY_ERRCODES
 
 
 class CustomerService:
@@ -44,9 +59,21 @@ class CustomerService:
         self._expires = 0.0
         self._lock = asyncio.Lock()  # one fetch at a time: parallel fetches would invalidate each other
         self.token_fetches = 0
+        self.backoff: tuple[float, ...] = BACKOFF
 
     async def send_text(self, openid: str, text: str) -> None:
-        """Send ``text`` to the user; WechatApiError when WeChat refuses it."""
+        """Send ``text`` to the user, again while the failure is passing (``backoff``); WechatApiError
+        when WeChat refuses it, or still fails after the last try."""
+        for delay in (*self.backoff, None):
+            try:
+                return await self._send_text(openid, text)
+            except WechatApiError as exc:
+                if delay is None or not exc.passing:
+                    raise
+                log.warning("wechat: customer-service API: %s; trying again in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _send_text(self, openid: str, text: str) -> None:
         body = {"touser": openid, "msgtype": "text", "text": {"content": text}}
         token = await self.token()
         result = await self._send(token, body)

@@ -1,16 +1,24 @@
-"""The gateway's rows in the store: dedupe of WeChat's deliveries and the pending numbered choices.
+"""The gateway's rows in the store: dedupe of WeChat's deliveries, their claims, and the pending
+numbered choices.
 
 Every function takes the session first and works in the caller's transaction. Times are naive UTC.
 
 A message's row is its lock: ``claim`` inserts it (the primary key makes a second delivery, in this
 process or another, fail with IntegrityError), and every change of state is a conditional UPDATE
 (``settle``), so the answer's task and a handler whose time is up agree on who delivers it.
+
+A claim has an owner (the gateway that made it, ``Gateway.owner``) and a heartbeat: while a message
+is not final (answering, async) its owner refreshes ``heartbeat_at``. A claim whose owner stopped
+beating for ``stale_after`` (the process died while answering), or that its owner released (it
+stopped before it could finish), is stale: ``take_over`` gives it to another gateway, once (a
+conditional UPDATE again), which answers it from its sealed envelope (seal.py).
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Iterable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from web.wechat.models import WechatChoice, WechatMessage
@@ -18,22 +26,30 @@ from knowledge.queries import NotFound
 from hotline.clock import utc
 
 ANSWERING, ANSWERED, ASYNC, SENT, FAILED = "answering", "answered", "async", "sent", "failed"
+OPEN = (ANSWERING, ASYNC)  # not final: someone must still answer or deliver it
+FINAL = (ANSWERED, SENT, FAILED)
 KEEP_MESSAGES = timedelta(days=1)  # WeChat retries within 15 s; a day leaves room to look into one
 CHOICES_TTL = timedelta(hours=1)  # Rasa's session (session_expiration_time) is 60 minutes
+RELEASED = datetime(1970, 1, 1)  # the heartbeat of a released claim: stale at once
 
 
 class MessageNotFound(NotFound):
     """No delivery with that key is kept."""
 
 
-def claim(session: Session, key: str, sender: str, now: datetime | None = None) -> WechatMessage:
-    """Record the first delivery of a message (state ``answering``). Flushes: IntegrityError means
-    another delivery of it came first (the caller's transaction is then unusable)."""
+def claim(session: Session, key: str, sender: str, owner: str, now: datetime | None = None) -> WechatMessage:
+    """Record the first delivery of a message (state ``answering``, claimed by ``owner``). Flushes:
+    IntegrityError means another delivery of it came first (the caller's transaction is then unusable)."""
     at = utc(now)
-    row = WechatMessage(key=key, sender=sender, state=ANSWERING, received_at=at, updated_at=at)
+    row = WechatMessage(key=key, sender=sender, state=ANSWERING, received_at=at, updated_at=at,
+                        owner=owner, heartbeat_at=at, attempts=1)
     session.add(row)
     session.flush()
     return row
+
+
+def seal(session: Session, key: str, sealed: str) -> None:
+    session.execute(update(WechatMessage).where(WechatMessage.key == key).values(sealed=sealed))
 
 
 def get_message(session: Session, key: str) -> WechatMessage:
@@ -44,16 +60,83 @@ def get_message(session: Session, key: str) -> WechatMessage:
 
 
 def settle(session: Session, key: str, state: str, reply: str | None = None, *,
-           expect: str = ANSWERING, now: datetime | None = None) -> bool:
+           expect: str = ANSWERING, owner: str | None = None, now: datetime | None = None) -> bool:
     """Move a message from ``expect`` to ``state`` (with its reply); False when it was not in
-    ``expect`` any more (someone else moved it first)."""
+    ``expect`` any more (someone else moved it first) or, ``owner`` given, is no longer that one's
+    (taken over). A final state forgets the sealed envelope."""
     values: dict = {"state": state, "updated_at": utc(now)}
     if reply is not None:
         values["reply"] = reply
+    if state in FINAL:
+        values["sealed"] = None
+    query = update(WechatMessage).where(WechatMessage.key == key, WechatMessage.state == expect)
+    if owner is not None:
+        query = query.where(WechatMessage.owner == owner)
+    return session.execute(query.values(**values)).rowcount == 1
+
+
+def keep_reply(session: Session, key: str, owner: str, reply: str, now: datetime | None = None) -> bool:
+    """The answer of a message going through the customer-service API, recorded before it is pushed
+    (a taker then pushes it rather than asking again); False when the claim is not ``owner``'s."""
     done = session.execute(update(WechatMessage)
-                           .where(WechatMessage.key == key, WechatMessage.state == expect)
-                           .values(**values))
+                           .where(WechatMessage.key == key, WechatMessage.state == ASYNC,
+                                  WechatMessage.owner == owner)
+                           .values(reply=reply, updated_at=utc(now)))
     return done.rowcount == 1
+
+
+def heartbeat(session: Session, owner: str, keys: Iterable[str], now: datetime | None = None) -> int:
+    """``owner`` is alive and still working on ``keys``."""
+    keys = list(keys)
+    if not keys:
+        return 0
+    return session.execute(update(WechatMessage)
+                           .where(WechatMessage.owner == owner, WechatMessage.key.in_(keys),
+                                  WechatMessage.state.in_(OPEN))
+                           .values(heartbeat_at=utc(now))).rowcount
+
+
+def release(session: Session, owner: str, keys: Iterable[str]) -> int:
+    """``owner`` gives up ``keys`` (it is stopping, or WeChat's API is failing): stale at once."""
+    keys = list(keys)
+    if not keys:
+        return 0
+    return session.execute(update(WechatMessage)
+                           .where(WechatMessage.owner == owner, WechatMessage.key.in_(keys),
+                                  WechatMessage.state.in_(OPEN))
+                           .values(heartbeat_at=RELEASED)).rowcount
+
+
+def _stale(before: datetime):
+    # Rows of the previous release have no heartbeat: their last change stands for it.
+    return func.coalesce(WechatMessage.heartbeat_at, WechatMessage.updated_at) < before
+
+
+def is_stale(row: WechatMessage, stale_after: timedelta, now: datetime | None = None) -> bool:
+    return row.state in OPEN and (row.heartbeat_at or row.updated_at) < utc(now) - stale_after
+
+
+def stale(session: Session, stale_after: timedelta, now: datetime | None = None, limit: int = 20) -> list[str]:
+    """Keys of messages not final whose owner stopped beating (oldest first)."""
+    query = (select(WechatMessage.key)
+             .where(WechatMessage.state.in_(OPEN), _stale(utc(now) - stale_after))
+             .order_by(WechatMessage.received_at).limit(limit))
+    return list(session.scalars(query))
+
+
+def take_over(session: Session, key: str, owner: str, stale_after: timedelta, *, state: str | None = None,
+              now: datetime | None = None) -> WechatMessage | None:
+    """Make ``owner`` the owner of a stale claim (in ``state``, or the state it is in); the row, or
+    None when it is not stale any more (its owner beat, it was settled, or another took it first)."""
+    at = utc(now)
+    values: dict = {"owner": owner, "heartbeat_at": at, "updated_at": at, "attempts": WechatMessage.attempts + 1}
+    if state is not None:
+        values["state"] = state
+    done = session.execute(update(WechatMessage)
+                           .where(WechatMessage.key == key, WechatMessage.state.in_(OPEN),
+                                  _stale(at - stale_after))
+                           .values(**values))
+    return get_message(session, key) if done.rowcount == 1 else None
 
 
 def prune(session: Session, now: datetime | None = None) -> int:

@@ -2,14 +2,24 @@
 
 - The OpenID becomes ``wx-`` + HMAC-SHA256(secret key, OpenID) before anything else sees it: Rasa,
   the call log, the gateway's rows and our log know the pseudonym only. The clear OpenID stays in
-  memory, in the task of a slow answer, until the customer-service API has delivered it.
+  memory, in the task of a slow answer, until the customer-service API has delivered it; the row
+  keeps it only sealed (seal.py), for a gateway that has to take the message over, until it is final.
 - WeChat waits 5 s for an answer, then retries (3 deliveries in all, possibly to another process).
-  The first delivery claims the message (a unique row, ``store.claim``) and asks Rasa; a retry never
-  asks again: it waits for the first one's answer, or says ``success`` once that went the slow way.
+  The first delivery claims the message (a unique row keyed by sender and MsgId, ``store.claim``)
+  and asks Rasa; a retry never asks again: it waits for the first one's answer, or says ``success``
+  once that went the slow way.
 - An answer ready within PASSIVE_DEADLINE is the HTTP reply (passive reply). Otherwise the handler
   says ``success`` and the answer follows through the customer-service API. The row's state decides
   which, by conditional UPDATEs: the answering task moves ``answering → answered``, a handler whose
   time is up moves ``answering → async``; whichever comes second sees it lost and does the other's part.
+- Nothing is lost when a process dies while answering. Each claim has an owner (``Gateway.owner``)
+  whose heartbeat (every HEARTBEAT s, ``_keep_claims``) says it still works on it. A claim whose
+  owner stopped beating for STALE_AFTER s is taken over: by WeChat's next retry of the message (which
+  then answers it as a first delivery would), or by the periodic sweep of any gateway (which answers
+  it through the customer-service API). A push failing for a passing reason is tried again with
+  backoff (api.py), then released to the sweep; a message is given up after MAX_ATTEMPTS claims.
+- Stopping (``close``) lets answers in progress finish for ``settings.wechat_drain_timeout`` s, then
+  releases what is left to the other gateways' sweep (or this one's after its restart).
 - Rasa's buttons become numbered lines (``1. 确认提交``); a bare number sent back (also full-width,
   １) picks that choice and Rasa gets its payload. Any other message clears the choices.
 """
@@ -17,10 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import secrets
+import socket
 import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Callable
 
 import aiohttp
@@ -37,6 +51,7 @@ from safety.replies import checkin_reply, crisis_reply
 from web import rasa
 from web.wechat import messages, dedup as store
 from web.wechat.api import CustomerService, WechatApiError
+from web.wechat.seal import Envelope, Sealer
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +62,10 @@ ASK_TIMEOUT = 30.0  # seconds Rasa gets for one message (slow answers go through
 # with the crisis reply itself (Rasa down, hung or slow must never leave a person in crisis waiting).
 CRISIS_WAIT = 0.8
 PRUNE_EVERY = 600.0  # seconds between two prunings of old rows (per process)
-STOP_TIMEOUT = 15.0  # seconds slow answers still being worked on get when the app stops
+HEARTBEAT = 2.0  # seconds between two heartbeats of the claims a gateway is working on
+STALE_AFTER = 10.0  # seconds without a heartbeat after which a claim is taken over (clocks may differ a little)
+SWEEP_EVERY = 5.0  # seconds between two looks for stale claims
+MAX_ATTEMPTS = 4  # claims of one message (the first and the takeovers) before it is given up
 GREET = "/greet"  # a new follower: the assistant's greeting (utter_greet says what it can do)
 _NUMBER = re.compile(r"\d{1,3}")
 
@@ -81,9 +99,17 @@ def classify(message: BaseMessage) -> Incoming:
 
 
 def dedupe_key(message: BaseMessage, sender: str) -> str:
+    """The message's row: its sender and MsgId (a MsgId is only unique per sender; keyed by it
+    alone, a forged message reusing a resident's MsgId would get that resident's reply), or for
+    events (which have none) its sender and CreateTime."""
     if message.type != "event" and message.id:
-        return str(message.id)
+        return f"msg:{sender}:{message.id}"
     return f"event:{sender}:{message.time}"
+
+
+def instance_id() -> str:
+    """This process among the gateways sharing the store (and not the same after a restart)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def chosen_number(text: str) -> int | None:
@@ -111,22 +137,31 @@ def _log_failure(task: asyncio.Task) -> None:
 
 class Gateway:
     def __init__(self, settings: Settings, engine: Engine, http: aiohttp.ClientSession,
-                 api: CustomerService | None, *, clock: Callable[[], float] = time.monotonic) -> None:
+                 api: CustomerService | None, *, clock: Callable[[], float] = time.monotonic,
+                 owner: str | None = None) -> None:
         self._key = settings.secret_key
         self._rasa = settings.rasa_instances  # one Rasa server or several (web/rasa.py routes)
         self._engine = engine
         self._http = http
         self._api = api
         self._clock = clock
+        self._sealer = Sealer(settings.secret_key)
         self._tasks: set[asyncio.Task] = set()
+        self._working: dict[str, asyncio.Task] = {}  # key → the task answering it (its claim beats)
+        self._keeper: asyncio.Task | None = None
+        self._stopping = False
         # The crisis detector, as the NLU pipeline runs it (safety/crisis.py), with its classifier
         # when `make crisis-model` has written it; the replies are domain.yml's own.
         self._classifier = crisis.load_classifier(settings.crisis_model) if settings.crisis_model.is_file() else None
         if self._classifier is None:
             log.warning("crisis classifier %s missing: the gateway reads danger signals only", settings.crisis_model)
         self._replies = {crisis.Tier.HIGH: crisis_reply(), crisis.Tier.POSSIBLE: checkin_reply()}
-        self._last_prune = float("-inf")
+        self.owner = owner or instance_id()
         self.deadline = PASSIVE_DEADLINE
+        self.heartbeat = HEARTBEAT
+        self.stale_after = STALE_AFTER
+        self.sweep_every = SWEEP_EVERY
+        self.drain_timeout = settings.wechat_drain_timeout
 
     def now(self) -> float:
         """The gateway's clock: when a request arrived, for its deadline."""
@@ -144,13 +179,15 @@ class Gateway:
         openid = str(message.source)
         sender = pseudonym(self._key, openid)
         key = dedupe_key(message, sender)
-        await self._prune()
-        if not await self._claim(key, sender):
-            log.info("wechat %s from %s: again (WeChat retried), not asked again", key, sender)
-            return await self._retry(key, started)
-        task = asyncio.create_task(self._answer(key, sender, openid, incoming), name=f"wechat {key}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        envelope = await self._claim(key, sender, openid, incoming)
+        if envelope is None:
+            log.info("wechat %s: again (WeChat retried), not asked again", key)
+            return await self._retry(key, started, Envelope(openid, incoming.kind, incoming.text))
+        return await self._answer_within(key, sender, envelope, started)
+
+    async def _answer_within(self, key: str, sender: str, envelope: Envelope, started: float) -> str | None:
+        """Answer a message this gateway has claimed: the passive reply when it is ready in time."""
+        task = self._work(key, self._answer(key, sender, envelope))
         # asyncio.wait leaves the task running when time is up (or WeChat hangs up): it is the
         # task's to finish the answer, one way or the other.
         await asyncio.wait({task}, timeout=self._left(started))
@@ -158,16 +195,44 @@ class Gateway:
             return task.result()
         return await self._hand_off(key, sender)
 
-    async def _retry(self, key: str, started: float) -> str | None:
+    async def _retry(self, key: str, started: float, envelope: Envelope) -> str | None:
         while True:
             row = await self._db(store.get_message, key)
             if row.state == store.ANSWERED:
                 return row.reply
+            if row.state not in store.OPEN:
+                return None  # gone through the customer-service API (or given up)
+            if key not in self._working and store.is_stale(row, self._stale_after()):
+                # The gateway answering it died: this delivery answers it instead.
+                return await self._take_over(key, envelope, started)
             if row.state != store.ANSWERING:
-                return None  # going (or gone) through the customer-service API
+                return None  # going through the customer-service API
             if self._left(started) <= POLL:
                 return await self._hand_off(key, row.sender)
             await asyncio.sleep(POLL)
+
+    async def _take_over(self, key: str, envelope: Envelope | None, started: float | None = None) -> str | None:
+        """Answer a stale claim: as a first delivery would when a delivery of it is here
+        (``started``), else through the customer-service API. None when another gateway came first."""
+        row = await self._db(store.take_over, key, self.owner, self._stale_after(),
+                             state=store.ASYNC if started is None else None)
+        if row is None:
+            return None
+        # The envelope sealed at the first claim holds the message as Rasa was to get it (a chosen
+        # button's payload): it comes first.
+        sealed = self._sealer.open(key, row.sealed) if row.sealed else None
+        envelope = sealed or envelope
+        log.warning("wechat %s from %s: its gateway stopped answering it (attempt %d): taken over",
+                    key, row.sender, row.attempts)
+        if envelope is None or row.attempts > MAX_ATTEMPTS:
+            log.error("wechat %s from %s: given up (%s)", key, row.sender,
+                      "nothing to answer it from" if envelope is None else f"{row.attempts - 1} attempts")
+            await self._db(store.settle, key, store.FAILED, expect=row.state, owner=self.owner)
+            return None
+        if row.state == store.ANSWERING and started is not None:
+            return await self._answer_within(key, row.sender, envelope, started)
+        self._work(key, self._resume(key, row.sender, envelope, row.reply))
+        return None
 
     async def _hand_off(self, key: str, sender: str) -> str | None:
         """Time is up: the answer goes through the API, unless it was given just now."""
@@ -179,31 +244,36 @@ class Gateway:
         return row.reply if row.state == store.ANSWERED else None
 
     # --- the answer ---------------------------------------------------------------------------
-    async def _answer(self, key: str, sender: str, openid: str, incoming: Incoming) -> str | None:
+    async def _answer(self, key: str, sender: str, envelope: Envelope) -> str | None:
         """Ask the assistant; the text when it is the passive reply, None when it went (or goes)
         through the customer-service API."""
         began = self._clock()
-        text = await self._ask(sender, incoming)
+        text = await self._ask(sender, envelope)
         try:
-            passive = await self._db(store.settle, key, store.ANSWERED, text)
+            passive = await self._db(store.settle, key, store.ANSWERED, text, owner=self.owner)
         except Exception:  # noqa: BLE001 - the store failing now: answer anyway, unrecorded
             log.exception("wechat %s: could not record its answer", key)
             return text
         if passive:
             log.info("wechat %s from %s: answered in %.1f s", key, sender, self._clock() - began)
             return text
-        await self._deliver(key, sender, openid, text)
+        await self._push(key, sender, envelope.openid, text)
         return None
 
-    async def _ask(self, sender: str, incoming: Incoming) -> str:
+    async def _resume(self, key: str, sender: str, envelope: Envelope, reply: str | None) -> None:
+        """A message taken over, through the customer-service API: its answer when it was known
+        already (its gateway died while pushing it), else the assistant's."""
+        await self._push(key, sender, envelope.openid, reply if reply is not None else await self._ask(sender, envelope))
+
+    async def _ask(self, sender: str, envelope: Envelope) -> str:
         """The assistant's answer as one text; never raises (a failure is said politely). A message
         the crisis detector flags always gets its crisis reply (the full protocol, or the check-in):
         from the assistant or, when the assistant fails (or, for the full protocol, is slower than
         CRISIS_WAIT), from the gateway itself."""
         tier = crisis.Tier.NONE
-        if incoming.kind == "ask":
-            tier = crisis.assess(incoming.text, classifier=self._classifier).tier
-        asking = asyncio.ensure_future(self._ask_assistant(sender, incoming))
+        if envelope.kind == "ask":
+            tier = crisis.assess(envelope.message, classifier=self._classifier).tier
+        asking = asyncio.ensure_future(self._ask_assistant(sender, envelope.message))
         # Not cancelled when time is up: Rasa finishes the turn (its tracker and the call log keep it),
         # only its answer comes too late to be the reply.
         self._tasks.add(asking)
@@ -229,71 +299,137 @@ class Gateway:
             return reply if text is None else f"{reply}\n\n{text}"
         return messages.UNAVAILABLE if text is None else text
 
-    async def _ask_assistant(self, sender: str, incoming: Incoming) -> str:
-        message = incoming.text
-        number = chosen_number(message) if incoming.kind == "ask" else None
-        choice = await self._db(store.take_choice, sender, number)
-        if choice is not None:
-            message = choice["payload"]
+    async def _ask_assistant(self, sender: str, message: str) -> str:
         replies = await rasa.ask(self._http, self._rasa, sender, message, timeout=ASK_TIMEOUT)
         text, choices = render(replies)
         if choices:
             await self._db(store.offer_choices, sender, choices)
         return text or messages.NO_ANSWER
 
-    async def _deliver(self, key: str, sender: str, openid: str, text: str) -> None:
+    async def _push(self, key: str, sender: str, openid: str, text: str) -> None:
+        """Deliver an answer through the customer-service API (the claim must be ``async`` and ours)."""
+        if not await self._db(store.keep_reply, key, self.owner, text):
+            log.warning("wechat %s from %s: taken over by another gateway meanwhile: not sent from here", key, sender)
+            return
         state = store.FAILED
         if self._api is None:
             log.error("wechat %s from %s: answer not delivered: WECHAT_APPID and WECHAT_SECRET are needed "
                       "for answers slower than %.1f s", key, sender, self.deadline)
         else:
             try:
-                await self._api.send_text(openid, text)
+                await self._api.send_text(openid, text)  # tried again with backoff (api.py)
                 state = store.SENT
                 log.info("wechat %s from %s: answer sent through the customer-service API", key, sender)
             except WechatApiError as exc:
                 log.warning("wechat %s from %s: customer-service API: %s", key, sender, exc)
+                if exc.passing:
+                    # WeChat busy or out of reach for longer than the backoff: the sweep tries again.
+                    await self._db(store.release, self.owner, [key])
+                    return
         try:
-            await self._db(store.settle, key, state, text, expect=store.ASYNC)
+            await self._db(store.settle, key, state, text, expect=store.ASYNC, owner=self.owner)
         except Exception:  # noqa: BLE001 - the answer went out (or not); the row is bookkeeping
             log.exception("wechat %s: could not record its delivery", key)
+
+    # --- claims: heartbeat, sweep, prune -----------------------------------------------------------
+    def start(self) -> None:
+        """Keep this gateway's claims alive and take over those of gateways that died (a task)."""
+        self._keeper = asyncio.create_task(self._keep_claims(), name="wechat claims")
+
+    async def _keep_claims(self) -> None:
+        last_sweep = last_prune = float("-inf")
+        while True:
+            await asyncio.sleep(self.heartbeat)
+            now = self._clock()
+            try:
+                if self._working:
+                    await self._db(store.heartbeat, self.owner, list(self._working))
+                if self._stopping:
+                    continue  # draining: beat for the answers still in progress, take on nothing new
+                if now - last_sweep >= self.sweep_every:
+                    last_sweep = now
+                    await self.sweep()
+                if now - last_prune >= PRUNE_EVERY:
+                    last_prune = now
+                    gone = await self._db(store.prune)
+                    if gone:
+                        log.info("wechat: %d old deliveries forgotten", gone)
+            except Exception as exc:  # noqa: BLE001 - the store out of reach: next time
+                log.warning("wechat: keeping the claims failed: %s", type(exc).__name__)
+
+    async def sweep(self) -> None:
+        """Take over the stale claims: of gateways that died while answering, or released."""
+        for key in await self._db(store.stale, self._stale_after()):
+            if key not in self._working:  # else this gateway's own, its heartbeat late
+                await self._take_over(key, None)
+
+    def _work(self, key: str, coro) -> asyncio.Task:
+        """Run the answer of ``key`` as a task whose claim beats while it runs."""
+        task = asyncio.create_task(coro, name=f"wechat {key}")
+        self._tasks.add(task)
+        self._working[key] = task
+
+        def done(finished: asyncio.Task) -> None:
+            self._tasks.discard(finished)
+            if self._working.get(key) is finished:
+                del self._working[key]
+            if not finished.cancelled() and finished.exception() is not None:
+                log.error("wechat %s: answering failed: %s", key, type(finished.exception()).__name__)
+
+        task.add_done_callback(done)
+        return task
 
     # --- helpers ------------------------------------------------------------------------------
     def _left(self, started: float) -> float:
         return max(0.0, started + self.deadline - self._clock())
 
-    async def _claim(self, key: str, sender: str) -> bool:
-        """True for the first delivery of a message, False for a retry (here or in another process)."""
+    def _stale_after(self) -> timedelta:
+        return timedelta(seconds=self.stale_after)
+
+    async def _claim(self, key: str, sender: str, openid: str, incoming: Incoming) -> Envelope | None:
+        """The first delivery of a message: its claim, with what it asks (a bare number: the choice
+        it picks, taken in the same transaction) sealed in it; None for a retry (here or in another
+        process), which changes nothing (a choice is not taken twice)."""
+        def work(session) -> Envelope:
+            store.claim(session, key, sender, self.owner)
+            message = incoming.text
+            number = chosen_number(message) if incoming.kind == "ask" else None
+            choice = store.take_choice(session, sender, number)
+            if choice is not None:
+                message = choice["payload"]
+            envelope = Envelope(openid, incoming.kind, message)
+            store.seal(session, key, self._sealer.seal(key, envelope))
+            return envelope
+
         try:
-            await self._db(store.claim, key, sender)
+            return await self._db(work)
         except IntegrityError:
-            return False
-        return True
+            return None
 
     async def _db(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``work(session, *args, **kwargs)`` in one transaction, in a worker thread."""
         return await in_thread(self._engine, work, *args, **kwargs)
 
-    async def _prune(self) -> None:
-        now = self._clock()
-        if now - self._last_prune < PRUNE_EVERY:
-            return
-        self._last_prune = now
-        try:
-            gone = await self._db(store.prune)
-        except Exception:  # noqa: BLE001 - pruning again later is fine
-            log.exception("wechat: pruning old deliveries failed")
-            return
-        if gone:
-            log.info("wechat: %d old deliveries forgotten", gone)
-
     async def close(self) -> None:
-        """Let slow answers in progress be delivered (up to STOP_TIMEOUT), then cancel the rest."""
-        if not self._tasks:
-            return
-        done, pending = await asyncio.wait(set(self._tasks), timeout=STOP_TIMEOUT)
+        """Let answers in progress finish (up to ``drain_timeout``), then release the claims of those
+        still unfinished to the next sweep (another gateway's, or this one's after a restart)."""
+        self._stopping = True
+        pending: set[asyncio.Task] = set()
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=self.drain_timeout)
+        if self._keeper is not None:
+            self._keeper.cancel()
+            await asyncio.gather(self._keeper, return_exceptions=True)
+        unfinished = [key for key, task in self._working.items() if task in pending]
         for task in pending:
             task.cancel()
         if pending:
-            log.warning("wechat: %d answers still in progress at shutdown, dropped", len(pending))
             await asyncio.gather(*pending, return_exceptions=True)
+        if unfinished:
+            try:
+                released = await self._db(store.release, self.owner, unfinished)
+            except Exception as exc:  # noqa: BLE001 - then their heartbeat's silence releases them
+                log.warning("wechat: could not release claims at shutdown: %s", type(exc).__name__)
+                released = 0
+            log.warning("wechat: %d answers unfinished at shutdown, %d released to the next sweep",
+                        len(unfinished), released)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Index, String, Text
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database.base import Base
@@ -19,15 +19,26 @@ class WechatMessage(Base):
     every retry gets the same answer. Rows are pruned after a day (web/wechat/dedup.py)."""
 
     __tablename__ = "wechat_message"
-    __table_args__ = (Index("ix_wechat_message_received", "received_at"),)
+    __table_args__ = (Index("ix_wechat_message_received", "received_at"),
+                      Index("ix_wechat_message_claims", "state", "heartbeat_at"))
 
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)  # MsgId, or event:<sender>:<CreateTime>
+    # msg:<sender>:<MsgId>, or event:<sender>:<CreateTime>: a MsgId is unique per sender only, and
+    # one sender's message must never be taken for another's.
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
     sender: Mapped[str] = mapped_column(String(40))  # pseudonym
     # answering → answered (passive reply) | async (answer too slow: customer-service API) → sent | failed
     state: Mapped[str] = mapped_column(String(12))
     reply: Mapped[str | None] = mapped_column(Text)  # the answer once known
     received_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # The claim: the gateway (process) answering it, and when that one last said it is alive. A claim
+    # not final (answering, async) whose owner stopped beating is taken over (web/wechat/dedup.py).
+    owner: Mapped[str | None] = mapped_column(String(80))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)  # UTC
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # claims taken so far
+    # What a taker needs to answer (OpenID and message), encrypted (web/wechat/seal.py); cleared once
+    # the message is final.
+    sealed: Mapped[str | None] = mapped_column(Text)
 
 
 class WechatChoice(Base):

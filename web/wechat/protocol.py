@@ -5,6 +5,12 @@ In plain mode that is all: the body (XML) is not covered by it. In safe mode (``
 the body is ``<xml><Encrypt>…</Encrypt></xml>`` and ``msg_signature`` covers the ciphertext too;
 the reply goes back encrypted. URL verification (``GET …&echostr=…``) is plain in both modes.
 
+In plain mode the signature does not cover the body: a signed query string (proxies log them) could
+be sent again with a forged body. So each (timestamp, nonce) is remembered with the body it came with
+for as long as its timestamp is accepted (``Nonces``, per process), and taken again only with that
+same body (a delivery sent again as it was: answered as WeChat's retries are, from the dedupe rows).
+A message for another account than ``account`` (ToUserName, the account's original id) is refused.
+
 Nothing here trusts the body before the signature and timestamp are checked, and no XML reaches a
 parser before defusedxml has read it with DTDs forbidden (WeChat never sends one: a DOCTYPE can only
 be an entity bomb or an external entity). wechatpy's own parsing (xmltodict) then reads a document
@@ -13,6 +19,7 @@ known to be plain elements.
 from __future__ import annotations
 
 import binascii
+import hashlib
 import hmac
 import re
 import struct
@@ -75,15 +82,46 @@ class Callback:
                    msg_signature=query.get("msg_signature", ""), echostr=query.get("echostr"))
 
 
+class Nonces:
+    """The (timestamp, nonce) pairs of callbacks taken and a digest of their body, each kept while
+    its timestamp is accepted."""
+
+    PRUNE_EVERY = 60.0  # seconds between two sweeps of the expired pairs
+
+    def __init__(self, max_age: float) -> None:
+        self.max_age = max_age
+        self._seen: dict[tuple[str, str], tuple[float, bytes]] = {}  # pair → (forget after, body digest)
+        self._next_prune = 0.0
+
+    def take(self, timestamp: str, nonce: str, body: bytes, now: float) -> bool:
+        """True for a pair not seen before (now remembered with ``body``) or seen with this body;
+        False for a pair seen with another body (a replayed nonce)."""
+        if now >= self._next_prune:
+            self._seen = {pair: seen for pair, seen in self._seen.items() if seen[0] > now}
+            self._next_prune = now + self.PRUNE_EVERY
+        pair, digest = (timestamp, nonce), hashlib.sha256(body).digest()
+        seen = self._seen.get(pair)
+        if seen is not None:
+            return hmac.compare_digest(seen[1], digest)
+        self._seen[pair] = (int(timestamp) + self.max_age + 1, digest)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
 class Protocol:
     def __init__(self, token: str, *, appid: str | None = None, aes_key: str | None = None,
-                 max_age: float = MAX_AGE, clock: Callable[[], float] = time.time) -> None:
+                 account: str | None = None, max_age: float = MAX_AGE,
+                 clock: Callable[[], float] = time.time) -> None:
         if not token:
             raise ValueError("WECHAT_TOKEN is empty")
         self.token = token
         self.appid = appid
+        self.account = account
         self.max_age = max_age
         self.clock = clock
+        self.nonces = Nonces(max_age)
         self.crypto: WeChatCrypto | None = None
         if aes_key:
             if not appid:
@@ -135,6 +173,9 @@ class Protocol:
             # msg_signature we check is taken.
             raise Forbidden("safe mode: only encrypted messages are accepted")
         else:
+            # Safe mode needs no such memory: msg_signature binds the query to the ciphertext.
+            if not self.nonces.take(callback.timestamp, callback.nonce, body, self.clock()):
+                raise Forbidden("replayed nonce")
             inner = body.decode("utf-8")
         try:
             message = parse_message(inner)
@@ -149,6 +190,8 @@ class Protocol:
             valid = False
         if not valid:
             raise BadRequest("not a WeChat message: CreateTime (and MsgId) must be numbers")
+        if self.account and str(message.target) != self.account:
+            raise Forbidden("message for another account")
         return message
 
     def _decrypt(self, callback: Callback, outer: Element) -> str:

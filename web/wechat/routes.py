@@ -4,7 +4,8 @@
     POST /wechat?signature&timestamp&nonce[&openid][&encrypt_type=aes&msg_signature]
          a message or event: a passive reply (XML, encrypted in safe mode) or "success"
 
-Refusals say why in plain text: 403 (signature, timestamp, plain message in safe mode), 413 (body
+Refusals say why in plain text: 403 (signature, timestamp, plain message in safe mode, a nonce
+replayed with another body in plain mode, a message for another account), 413 (body
 over protocol.MAX_BODY, refused before it is read), 400 (empty, not UTF-8, not well-formed, DTDs or
 entities, not a WeChat message); 503 when WECHAT_TOKEN is not set. A failure after the message was
 read still answers the resident (messages.UNAVAILABLE), never with a 500.
@@ -54,7 +55,10 @@ async def wechat_channel(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     # A malformed AES key or safe mode without an AppID stops the app here, with the reason.
-    protocol = Protocol(settings.wechat_token, appid=settings.wechat_appid, aes_key=settings.wechat_aes_key)
+    protocol = Protocol(settings.wechat_token, appid=settings.wechat_appid, aes_key=settings.wechat_aes_key,
+                        account=settings.wechat_account)
+    if not settings.wechat_account:
+        log.warning("WECHAT_ACCOUNT is not set: the ToUserName of messages is not checked")
     api = None
     if settings.wechat_appid and settings.wechat_secret:
         api = CustomerService(app[HTTP], settings.wechat_api_url, settings.wechat_appid, settings.wechat_secret)
@@ -63,9 +67,10 @@ async def wechat_channel(app: web.Application) -> AsyncIterator[None]:
                     "deadline cannot be delivered")
     gateway = Gateway(settings, app[ENGINE], app[HTTP], api)
     app[WECHAT] = WechatChannel(protocol, gateway)
-    log.info("WeChat gateway on /wechat (%s mode)", "safe" if protocol.safe else "plain")
+    gateway.start()  # heartbeat of its claims, sweep of those whose gateway died
+    log.info("WeChat gateway on /wechat (%s mode), instance %s", "safe" if protocol.safe else "plain", gateway.owner)
     yield
-    await gateway.close()
+    await gateway.close()  # drains within settings.wechat_drain_timeout
 
 
 @routes.get("/wechat")
