@@ -4,12 +4,16 @@ platforms and the hotline, by any alias, with small typos; plus periods, measure
 The names come from a gazetteer exported from the store (`hotline gazetteer`), read once at
 training time and saved into the trained model: the running server never reads the repo or the store.
 Matching runs on spaCy's blank Chinese pipeline with one token per character, so that a name is found
-wherever it stands, whatever jieba would make of the words around it.
+wherever it stands, whatever jieba would make of the words around it; letters match in either case.
+Names are also heard, not only read: a name as WeChat's voice recognition spells it (古楼医院 for
+鼓楼医院, 生人医 for 省人医) is found by its pinyin, tones dropped (pypinyin). A misspelt or
+misheard name that fits two subjects is marked ambiguous with both as candidates: the assistant asks.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 import spacy
@@ -19,6 +23,32 @@ from spacy.matcher import PhraseMatcher
 # the first kind here wins; the district keeps its full name (鼓楼区) to be matched.
 KIND_PRIORITY = ("hospital", "platform", "channel", "district", "hotline")
 MIN_TYPO_LENGTH = 4  # shorter names are too easily one character away from ordinary words
+# Names matched by their sound: at least this many characters, at least half of them as written
+# (two characters sound like too many ordinary words: 古楼 is any old building).
+MIN_SOUND_LENGTH = 3
+SOUND_KINDS = ("hospital", "district", "channel")
+# A misspelt or misheard name that fits more subjects than this is too vague to ask about.
+MAX_CANDIDATES = 3
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
+_BRACKETED = re.compile(r"\s*[(（][^()（）]*[)）]$")
+# Characters that many names share: a typo window whose other characters are all of these names
+# nothing (南京住院 is not 南京一院 misspelt).
+GENERIC = frozenset("南京市江苏省医院")
+
+
+def fold(text: str) -> str:
+    """Letters in lower case, every character kept where it was (健康南京APP and 健康南京app alike)."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+@lru_cache(maxsize=20000)
+def readings(char: str) -> frozenset[str]:
+    """Every pinyin reading of a Chinese character, tones dropped (长 → chang, zhang)."""
+    if not _HAN.fullmatch(char):
+        return frozenset()
+    from pypinyin import Style, pinyin  # its dictionary is loaded on first use
+
+    return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")[0])
 
 
 @dataclass(frozen=True)
@@ -42,7 +72,13 @@ class NameMatcher:
         for subject in gazetteer.get("subjects", []):
             for name in subject["names"]:
                 if len(name) >= 2 and not name.isdigit():
-                    grouped.setdefault((subject["kind"], name), set()).add(subject["name"])
+                    grouped.setdefault((subject["kind"], fold(name)), set()).add(subject["name"])
+        # A branch is also named without the place in brackets (鼓楼医院南部院区 for 鼓楼医院南部院区(溧水)),
+        # unless that is another subject's name (南京市江宁医院 is not its 湖山路 branch).
+        for (kind, name), canonical in list(grouped.items()):
+            bare = _BRACKETED.sub("", name)
+            if bare != name and len(bare) >= 4 and (kind, bare) not in grouped:
+                grouped[(kind, bare)] = set(canonical)
         self.index = {key: tuple(sorted(v)) for key, v in grouped.items()}
         self.nlp = spacy.blank("zh")  # default segmenter: one token per character
         self.matcher = PhraseMatcher(self.nlp.vocab)
@@ -60,19 +96,67 @@ class NameMatcher:
                     key = (len(name), name[:i] + "\0" + name[i + 1:])
                     self.typos.setdefault(key, set()).add((kind, name))
         self.lengths = sorted({n for n, _ in self.typos}, reverse=True)
+        # Names of Chinese characters by length and the readings of their first character, each with
+        # the readings of every character (a window sounds like a name when each of its characters
+        # shares a reading with the name's).
+        self.sounds: dict[tuple[int, str], list[tuple[str, str, tuple[frozenset[str], ...]]]] = {}
+        for kind, name in self.index:
+            if kind in SOUND_KINDS and len(name) >= MIN_SOUND_LENGTH and _HAN.fullmatch(name):
+                heard = tuple(readings(c) for c in name)
+                if all(heard):
+                    for first in heard[0]:
+                        self.sounds.setdefault((len(name), first), []).append((kind, name, heard))
+        self.sound_lengths = sorted({n for n, _ in self.sounds}, reverse=True)
 
     def find(self, text: str, reserved: Iterable[tuple[int, int]] = ()) -> list[Match]:
         """Names in the text; typo matching leaves the reserved spans (exact measure words) alone."""
-        doc = self.nlp.make_doc(text)
+        doc = self.nlp.make_doc(fold(text))
         found = []
         for match_id, start, end in self.matcher(doc):
             kind = self.nlp.vocab.strings[match_id]
             span = doc[start:end]
-            found.append(Match(kind, span.start_char, span.end_char, span.text,
-                               self.index[(kind, span.text)]))
+            # spaCy matches across a space (12320 电话 for 12320电话): look the name up without it.
+            names = self.index.get((kind, span.text)) or self.index.get((kind, re.sub(r"\s+", "", span.text)))
+            if names:
+                found.append(Match(kind, span.start_char, span.end_char, text[span.start_char:span.end_char],
+                                   names))
         chosen = _non_overlapping(found)
         chosen += self._typos(text, chosen, list(reserved))
+        chosen += self._sounds(text, chosen, list(reserved))
         return sorted(chosen, key=lambda m: m.start)
+
+    def _sounds(self, text: str, taken: list[Match], reserved: list[tuple[int, int]]) -> list[Match]:
+        """Names written with same-sounding characters, longest first, where nothing else was found."""
+        busy = [False] * len(text)
+        for start, end in [(m.start, m.end) for m in taken] + reserved:
+            busy[start:end] = [True] * (end - start)
+        heard = [readings(c) for c in text]
+        out: list[Match] = []
+        for length in self.sound_lengths:
+            for start in range(0, len(text) - length + 1):
+                if any(busy[start:start + length]) or not all(heard[start:start + length]):
+                    continue
+                window = text[start:start + length]
+                hits = {(kind, name) for first in heard[start] for kind, name, sounds in
+                        self.sounds.get((length, first), ())
+                        if 2 * sum(a == b for a, b in zip(window, name)) >= length
+                        and all(heard[start + i] & sounds[i] for i in range(length))}
+                match = self._resolved(hits, start, window)
+                if match is not None:
+                    out.append(match)
+                    busy[start:start + length] = [True] * length
+        return out
+
+    def _resolved(self, hits: set[tuple[str, str]], start: int, window: str) -> Match | None:
+        """A misspelt or misheard window's match: the kind residents most likely mean, and every subject
+        of that kind it fits (ambiguous when more than one, none when too many)."""
+        if not hits:
+            return None
+        kind = min({k for k, _ in hits}, key=lambda k: KIND_PRIORITY.index(k) if k in KIND_PRIORITY else 99)
+        canon = sorted({c for k, name in hits if k == kind for c in self.index[(k, name)]})
+        if len(canon) > MAX_CANDIDATES:
+            return None
+        return Match(kind, start, start + len(window), window, tuple(canon), typo=True)
 
     def _typos(self, text: str, taken: list[Match], reserved: list[tuple[int, int]]) -> list[Match]:
         busy = [False] * len(text)
@@ -87,13 +171,16 @@ class NameMatcher:
                 if not re.fullmatch(r"[\u4e00-\u9fff]+", window[1:]):
                     continue
                 hits = set()
+                key = fold(window)
                 for i in range(1, length):
-                    hits |= self.typos.get((length, window[:i] + "\0" + window[i + 1:]), set())
-                canon = {c for kind, name in hits for c in self.index[(kind, name)]}
+                    hits |= self.typos.get((length, key[:i] + "\0" + key[i + 1:]), set())
+                hits = {(kind, name) for kind, name in hits
+                        if not all(c in GENERIC for a, c in zip(key, name) if a == c)}
                 kinds = {kind for kind, _ in hits}
-                if hits and len(kinds) == 1 and len(canon) == 1:
-                    kind = kinds.pop()
-                    out.append(Match(kind, start, start + length, window, tuple(canon), typo=True))
+                # one kind only: a slip that could be a hospital or a district is no name at all
+                match = self._resolved(hits, start, window) if len(kinds) == 1 else None
+                if match is not None:
+                    out.append(match)
                     busy[start:start + length] = [True] * length
         return out
 
@@ -116,8 +203,12 @@ _CN_MONTH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 
 _MONTH = r"(\d{1,2}|十[一二]?|[一二三四五六七八九])"
 _PERIODS = [
     (re.compile(rf"(?<!\d)(20\d{{2}}|\d{{2}})\s*年\s*{_MONTH}\s*月份?"), "year_month"),
-    (re.compile(r"(?<!\d)(20\d{2})\s*年?度?(?!\d|\s*月|年\s*\d)"), "year"),
-    (re.compile(r"(?<!\d)(\d{2})\s*年(?!\s*\d|\s*[一二三四五六七八九十]+月)"), "year"),
+    # agents' short forms: 2019.10, 2019-10, 2019/10, 201910
+    (re.compile(r"(?<![\d.])(20\d{2})\s*[.\-/]\s*(1[0-2]|0?[1-9])(?![\d.])"), "year_month"),
+    (re.compile(r"(?<!\d)(20\d{2})(1[0-2]|0[1-9])(?!\d)"), "year_month"),
+    # a year: 2023年, 2023年度, 2023 (not inside a longer number); 2023年12320 is the year and the hotline
+    (re.compile(r"(?<!\d)(20\d{2})(?:\s*年度?(?!\s*\d{1,2}\s*月)|(?![\d年.\-/]))"), "year"),
+    (re.compile(r"(?<!\d)(\d{2})\s*年(?!\s*\d{1,2}\s*月|\s*[一二三四五六七八九十]+月)"), "year"),
     (re.compile(rf"(?<![\d年]){_MONTH}\s*月份?(?![\d日号])"), "month"),
     (re.compile(r"去年|上一年"), "last_year"),
     (re.compile(r"前年"), "year_before_last"),
@@ -187,7 +278,8 @@ def find_phones(text: str) -> list[Found]:
 # --- measures ---------------------------------------------------------------------------------
 # Measure names too plain to mean a statistic when a resident types them (挂号 is how to book,
 # 电话 a phone number); they are still reached through their aliases (自助机挂号, 联系电话 …).
-PLAIN_WORDS = {"挂号", "缴费", "电话", "传真", "地址", "邮编", "网址", "E-mail", "会诊", "市民卡", "投入使用"}
+PLAIN_WORDS = {"挂号", "缴费", "电话", "传真", "地址", "邮编", "网址", "E-mail", "会诊", "市民卡", "投入使用",
+               "预约", "预约挂号"}
 
 
 def measure_vocabulary(gazetteer: dict) -> dict[str, str]:
@@ -195,7 +287,8 @@ def measure_vocabulary(gazetteer: dict) -> dict[str, str]:
     vocab = {m: m for m in gazetteer.get("measures", []) if len(m) >= 2 and m not in PLAIN_WORDS}
     for canonical, aliases in gazetteer.get("measure_aliases", {}).items():
         for alias in aliases:
-            vocab.setdefault(alias, canonical)
+            if alias not in PLAIN_WORDS:  # 预约 names a measure to the statistics resolver, not here
+                vocab.setdefault(alias, canonical)
     return vocab
 
 

@@ -60,6 +60,9 @@ CATALOGUE: tuple[Intent, ...] = (
     Intent("rank_statistics", _INFO, "数据排名"),
     Intent("medical_question", _INFO, "看病用药咨询"),
     Intent("out_of_scope", _INFO),
+    # topics residents bring that the assistant has no answer for (vaccinations, copies of medical
+    # records, medical insurance, lost cards): answered with where to go, never forced into a known intent
+    Intent("other_service", _INFO, "其他事项（疫苗、病历复印、医保等）"),
     # the rest of the taxonomy
     Intent("complaint", _COMPLAINT, "投诉"),
     Intent("human_agent", _HUMAN, "转人工"),

@@ -97,6 +97,32 @@ def test_ambiguous_short_names_are_marked(extractor):
     assert entity["candidates"] == ["南京市口腔医院", "江苏省口腔医院"]
 
 
+@pytest.mark.parametrize("text,expected", [
+    # names heard, not read: as WeChat's voice recognition spells them (same pinyin, tones dropped)
+    ("古楼医院怎么挂号", [("hospital", "古楼医院", "南京鼓楼医院")]),
+    ("生人医的号好难挂", [("hospital", "生人医", "江苏省人民医院")]),
+    ("将宁区的数据", [("district", "将宁区", "江宁区")]),
+    # letters in either case
+    ("健康南京App能挂号吗", [("channel", "健康南京App", "健康南京APP")]),
+    # a branch without the place in brackets
+    ("鼓楼医院南部院区怎么走", [("hospital", "鼓楼医院南部院区", "南京鼓楼医院南部院区(溧水)")]),
+    # ordinary words that sound or look like a name are not one
+    ("外地医保在南京住院能直接结算吗", []),
+    ("我想问一下那个古楼", []),
+    ("今天天气怎么样", []),
+])
+def test_names_heard_not_read(extractor, text, expected):
+    assert _entities(extractor, text) == expected
+
+
+def test_a_misheard_name_that_fits_two_hospitals_is_marked_ambiguous(extractor):
+    message = Message(data={TEXT: "钟西医结合医院怎么挂号"})
+    extractor.process([message])
+    (entity,) = message.get(ENTITIES)
+    assert entity["ambiguous"] is True and entity["typo"] == "钟西医结合医院"
+    assert entity["candidates"] == ["南京市中西医结合医院", "江苏省中西医结合医院"]
+
+
 def test_alias_to_canonical_accuracy(extractor, gazetteer):
     """Every name of every hospital, alone and inside a sentence, resolves to its hospital (>= 0.97)."""
     cases = [(n, s["name"]) for s in gazetteer["subjects"] if s["kind"] == "hospital" for n in s["names"]]

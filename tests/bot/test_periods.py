@@ -1,0 +1,28 @@
+"""Periods and names as agents type them: short forms of a month, a year right before 12320, a name
+written with a space. What the statistics answer is asked for depends on reading these right."""
+from __future__ import annotations
+
+import pytest
+
+from bot.entities import extract_entities
+from bot.names import NameMatcher, find_periods, measure_vocabulary
+
+
+@pytest.mark.parametrize("text, periods", [
+    ("2019.10 12320电话预约", ["2019-10"]),
+    ("2019-10 鼓楼医院小计", ["2019-10"]),
+    ("201910第三方", ["2019-10"]),
+    ("2023年12320受理咨询电话", ["2023"]),   # the year, then the hotline: not "no period"
+    ("23年 12320接听电话", ["2023"]),
+    ("19年10月份市儿童医院", ["2019-10"]),
+    ("2023年和2019年10月分别多少", ["2023", "2019-10"]),
+    ("拨打12320咨询", []),                  # the hotline's number is no year
+])
+def test_periods_in_the_forms_agents_type(text, periods):
+    assert [f.value for f in find_periods(text)] == periods
+
+
+def test_a_name_typed_with_a_space_is_read_not_a_crash(gazetteer):
+    # spaCy matches 12320电话 across the space: the lookup must not fail on the spaced span
+    entities = extract_entities("2019.10 12320 电话预约", NameMatcher(gazetteer), measure_vocabulary(gazetteer))
+    assert ("period", "2019-10") in [(e["entity"], e["value"]) for e in entities]
