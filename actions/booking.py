@@ -12,7 +12,9 @@ from knowledge import queries, stats
 from knowledge.models import period_label
 
 from actions.forms import NO_HOSPITAL
+from hotline.calllog import CONSOLE_SENDER_PREFIX
 from actions.render import amount, figure_line, sources
+from actions.statistics import ActionStatistics, asks_for_figure, asks_unheld
 from actions.db import sessions
 from database.work import in_thread
 
@@ -30,18 +32,23 @@ class ActionBookingGuidance(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         hospital = tracker.get_slot("booking_hospital")
+        agent = tracker.sender_id.startswith(CONSOLE_SENDER_PREFIX)
+        if await in_thread(sessions(), asks_unheld, tracker.latest_message):
+            # 脑科医院 心理科 出诊表: what the bulletins do not hold is said, not the booking guidance
+            return [*await ActionStatistics().run(dispatcher, tracker, domain), SlotSet("booking_hospital", None)]
 
         def work(s):
             if hospital and hospital != NO_HOSPITAL:
-                dispatcher.utter_message(text=hospital_booking(s, hospital))
+                dispatcher.utter_message(text=hospital_booking(s, hospital, figures=agent))
             dispatcher.utter_message(text=queries.statement(s, "booking_platform").text)
             dispatcher.utter_message(text=queries.statement(s, "family_doctor").text)
         await in_thread(sessions(), work)
         return [SlotSet("booking_hospital", None)]
 
 
-def hospital_booking(s, name: str) -> str:
-    """Whether and how the hospital appears in the booking tables, with its latest figures."""
+def hospital_booking(s, name: str, *, figures: bool = False) -> str:
+    """Whether and how the hospital appears in the booking tables; with its latest figures for an
+    agent (a resident asking how to book wants how to book, not booking volumes)."""
     try:
         hospital = stats.subject(s, name, "hospital")[0]
         total = stats.figure(s, hospital, BOOKING_TOTAL, None)
@@ -49,6 +56,9 @@ def hospital_booking(s, name: str) -> str:
         return (f"简报的预约挂号统计表中没有找到“{name}”，我无法确认它是否在南京市预约挂号平台上。"
                 "您可以拨打12320咨询，或在下面的渠道里搜索这家医院。")
     first = total.facts[0]
+    if not figures:
+        return (f"{hospital.name}在南京市预约挂号平台上（简报的预约挂号统计表中有它），"
+                "可以通过下面的渠道预约，也可以拨打12320电话预约。")
     parts = [f for f in stats.overview(s, hospital, first.period).facts
              if f.section == first.section and f.measure != BOOKING_TOTAL]
     breakdown = "、".join(f"{f.measure}{amount(f)}" for f in parts)
@@ -69,6 +79,9 @@ class ActionBookingChannels(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if await in_thread(sessions(), asks_for_figure, tracker.latest_message,
+                                  follow_up=bool(tracker.get_slot("stats_subject"))):  # 健康南京APP2023年预约了多少: that figure
+            return await ActionStatistics().run(dispatcher, tracker, domain)
         channels = [e["value"] for e in tracker.latest_message.get("entities") or []
                     if e.get("entity") == "channel" and not e.get("ambiguous")]
 

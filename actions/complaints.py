@@ -1,19 +1,46 @@
 """Complaints: the complaint form's answers become a ticket (a 自接工单) the centre works on."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+import json
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import IntegrityError
 
-from hotline import calllog, tickets
+from hotline import calllog, privacy, tickets
 
 from actions.forms import NO_PHONE
 from actions.db import settings, write
 
 FORM_SLOTS = ("complaint_hospital", "complaint_description", "complaint_time", "complaint_phone",
               "complaint_phone_masked", "complaint_confirmed")
+
+
+MISSING = "（未填写）"
+
+
+class ActionAskComplaintConfirmed(Action):
+    """The complaint form's last question: what will be submitted, each part in words even when it
+    is empty (a template would print None), then confirm or not."""
+
+    def name(self) -> Text:
+        return "action_ask_complaint_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        def said(slot: str) -> str:
+            value = tracker.get_slot(slot)
+            return str(value).strip() if value not in (None, "") and str(value).strip() else MISSING
+
+        phone = MISSING if tracker.get_slot("complaint_phone") in (None, "") else (
+            "不留" if tracker.get_slot("complaint_phone") == NO_PHONE else said("complaint_phone_masked"))
+        dispatcher.utter_message(
+            text=f"请确认您的投诉：医院：{said('complaint_hospital')}；经过：{said('complaint_description')}；"
+                 f"时间：{said('complaint_time')}；联系电话：{phone}。确认提交吗？",
+            buttons=[{"title": "确认提交", "payload": "/affirm"}, {"title": "先不提交", "payload": "/deny"}])
+        return []
 
 
 class ActionSubmitComplaint(Action):
@@ -39,13 +66,50 @@ class ActionSubmitComplaint(Action):
                 occurred=tracker.get_slot("complaint_time"),
                 phone=None if phone in (None, NO_PHONE) else phone,
                 sender=calllog.pseudonym(settings().secret_key, tracker.sender_id),
+                idempotency_key=confirmation_key(settings().secret_key, tracker),
             ).number
 
         # Retried while the store restarts: a confirmed complaint is not dropped for a few seconds
         # of database downtime (actions/db.py).
-        number = await write(open_ticket)
+        try:
+            number = await write(open_ticket)
+        except IntegrityError:  # a replay of this confirmation opened it meanwhile: now it is found
+            number = await write(open_ticket)
         reply = f"您的投诉已登记，工单号：{number}。工作人员会尽快处理"
         reply += "。" if phone in (None, NO_PHONE) else "，并通过您留的电话联系您。"
         dispatcher.utter_message(text=reply + "您可以凭工单号拨打12320查询进度。")
         return [*clear, SlotSet("ticket_number", number)]
 
+
+
+def confirmation_key(secret: bytes, tracker: Tracker) -> Optional[str]:
+    """The ticket's idempotency key: the conversation (sender id) and the turn that confirmed the
+    complaint, as a keyed hash. None when the tracker does not show that turn.
+
+    A replay of the confirmation must give the same key: the Rasa server that took over after a
+    failover (or the WeChat gateway asking again after a crash) makes a new user event, with a new
+    timestamp and message id, from the same stored conversation. So the turn is named by the event
+    before it (its kind and timestamp, from the shared tracker store) and its text. A bare yes that
+    submits a confirmation left waiting (actions/dialogue.py) names the same turn: the one at which
+    ``complaint_confirmed`` became true.
+    """
+    events = tracker.events or []
+    last_user: Optional[int] = None
+    confirming: Optional[int] = None
+    confirmed = False
+    for index, event in enumerate(events):
+        kind = event.get("event")
+        if kind == "user":
+            last_user = index
+        elif kind == "slot" and event.get("name") == "complaint_confirmed":
+            now_confirmed = event.get("value") is True
+            if now_confirmed and not confirmed and last_user is not None:
+                confirming = last_user
+            confirmed = now_confirmed
+        elif kind in ("session_started", "restart"):
+            confirmed = False
+    if confirming is None:
+        return None
+    before = events[confirming - 1] if confirming > 0 else {}
+    turn = [tracker.sender_id, before.get("event"), before.get("timestamp"), events[confirming].get("text")]
+    return privacy.pseudonym(secret, json.dumps(turn, ensure_ascii=False), length=64)

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from knowledge import queries
 
 from actions.db import sessions
+from actions.statistics import ActionStatistics, asks_for_figure
 from hotline import intents
 from database.work import in_thread
 
@@ -64,6 +65,10 @@ class ActionClarify(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if await in_thread(sessions(), asks_for_figure, tracker.latest_message,
+                                  follow_up=bool(tracker.get_slot("stats_subject"))):
+            # 淮安 2023 12320 接听电话: unsure of the intent, sure it is a figure (or what is not held)
+            return await ActionStatistics().run(dispatcher, tracker, domain)
         ranking = tracker.latest_message.get("intent_ranking", [])
         likely = [r["name"] for r in ranking if r.get("name") in TOPICS and r["name"] != "human_agent"][:2]
         buttons = [{"title": TOPICS[i], "payload": f"/{i}"} for i in likely]

@@ -15,6 +15,7 @@ from knowledge import queries, stats
 from knowledge.models import Fact, Platform
 
 from actions.render import grouped, sources
+from actions.statistics import ActionStatistics, asks_for_figure
 from actions.db import sessions
 from hotline import intents
 from database.work import in_thread
@@ -31,6 +32,9 @@ class ActionServiceAnswer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if await in_thread(sessions(), asks_for_figure, tracker.latest_message,
+                                  follow_up=bool(tracker.get_slot("stats_subject"))):  # 互联网医院2023年线上处方多少: that figure
+            return await ActionStatistics().run(dispatcher, tracker, domain)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent not in SERVICES:
             intent = _intent_before(tracker)

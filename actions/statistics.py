@@ -16,12 +16,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from knowledge import stats
 from knowledge.models import period_label, Subject
 from knowledge.queries import NotFound
+from knowledge.resolve import Question, Vocabulary
 
-from actions.render import ask_which, compact, figure_line, sources
+from actions.render import amount, ask_which, compact, figure_line, sources
+from hotline import taxonomy
 from actions.db import sessions
 from database.work import in_thread
 
-SUBJECT_ENTITIES = ("hospital", "district", "channel", "platform", "hotline")
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _TOP_N = re.compile(r"(?:前|top\s*|TOP\s*|Top\s*)(\d{1,2}|[一二两三四五六七八九十])")
 _BOTTOM = re.compile(r"最少|最低|最小|倒数|垫底|末尾|后(\d{1,2}|[一二两三四五六七八九十])")
@@ -33,6 +34,9 @@ def _subject_key(subject: Subject) -> str:
 
 
 class ActionStatistics(Action):
+    """Reads the question against the store's schema (knowledge/resolve.py), then answers the one
+    figure asked, several, a comparison or a ranking; or says what is not held, and what is."""
+
     def name(self) -> Text:
         return "action_statistics"
 
@@ -41,42 +45,227 @@ class ActionStatistics(Action):
         message = tracker.latest_message
         intent = (message.get("intent") or {}).get("name")
         entities = message.get("entities") or []
-        named = [e for e in entities if e.get("entity") in SUBJECT_ENTITIES]
-        for entity in named:
-            if entity.get("ambiguous"):
-                ask_which(dispatcher, entity["value"], entity.get("candidates", []), entity["entity"])
-                return []
-        measure = _last(entities, "measure") or tracker.get_slot("stats_measure")
-        period = _last(entities, "period") or tracker.get_slot("stats_period")
         text = message.get("text") or ""
 
         def work(s):
-            if intent == "rank_statistics" or (_TOP_N.search(text) and not named):
-                return self.rank(s, dispatcher, text, measure, period)
-            if len(named) >= 2:
-                return self.compare(s, dispatcher, named, measure, period)
-            subject = self.subject(s, named, tracker)
-            return self.one(s, dispatcher, subject, measure, period)
+            question = vocabulary(s).read(text, entities)
+            return self.answer(s, dispatcher, question, intent, tracker)
         return await in_thread(sessions(), work)
+
+    def answer(self, s, dispatcher: CollectingDispatcher, question: Question, intent: Optional[str],
+               tracker: Tracker) -> List[Dict[Text, Any]]:
+        if question.foreign:
+            return self.foreign(dispatcher, question)
+        for mention, found in question.ambiguous:
+            ask_which(dispatcher, mention.text, sorted({f.name for f in found}), found[0].kind)
+            return []
+        if question.sub_period:
+            held = "、".join(period_label(p) for p in stats.periods(s))
+            dispatcher.utter_message(
+                text=f"简报中没有“{question.sub_period}”这样的分段数据：简报的统计只按{held}发布，我不能用全年或其他时间的数字代替。")
+            return []
+        period = question.period or tracker.get_slot("stats_period")
+        named = question.subject_list
+        if question.unheld and not (set(question.unheld) <= _ASKING_WORDS and named and question.measures
+                                    and self.pick(s, named[0], question)[1] is None):
+            # 床位, 办结率, 挂号费: never printed, whatever else is named (信息中心的地址在哪: printed)
+            return self.unheld(s, dispatcher, question, named)
+        if intent == "rank_statistics" or (_RANKING.search(question.text)
+                                           and all(sub.kind == "hotline" for sub in named)):
+            return self.rank(s, dispatcher, question, tracker.get_slot("stats_measure"), period)
+        if question.dual and len(named) == 1 and named[0].kind == "channel":
+            last = self.context_subject(s, tracker, None)
+            if last is not None and last.kind in ("hospital", "district"):  # 快速预约呢: its column
+                question.measures += question.dual
+                question.subjects = [(m, f) for m, f in question.subjects if f[0] != named[0]]
+                named = []
+        if not named and not question.measures and not question.unheld:
+            # a follow-up that names neither subject nor measure keeps both (2019年10月的呢)
+            subject = self.context_subject(s, tracker, None)
+            if subject is not None and not _content(question.context):
+                return self.one(s, dispatcher, subject, tracker.get_slot("stats_measure"), period, question)
+        if not named:  # the last answer's subject when it has the measure asked, else its owner
+            subject = self.context_subject(s, tracker, None)
+            if subject is not None and self.pick(s, subject, question)[0]:
+                named = [subject]
+            else:
+                named = self.owners(s, question)
+        if not named:
+            ask = ("请问要查哪家医院、哪个区、哪个平台或预约渠道的什么数据？"
+                   "例如：鼓楼医院2023年的预约量、玄武区门急诊人次、健康南京APP预约数量。")
+            if _content(question.context):  # words we could not place: say so before asking
+                ask = "简报中没有找到与您的问题对应的数据。" + ask
+            dispatcher.utter_message(text=ask)
+            return []
+        chosen, miss = self.pick(s, named[0], question)
+        if miss and (named[0].kind == "city" and named[0].name == "南京" or named[0].kind == "hotline"):
+            # 南京 on its own is everyone's city: a measure it lacks is the platform's or the hotline's
+            owners = self.owners(s, question)
+            if owners:
+                named = owners
+                chosen, miss = self.pick(s, named[0], question)
+        if miss == "unheld":
+            return self.unheld(s, dispatcher, question, named)
+        if miss == "unknown":
+            return self.not_this(s, dispatcher, named[0], question)
+        for other in named[1:]:  # 镇江 beside a platform: 镇江's figure of it, which is not printed
+            if other.kind == "city" and chosen and not self.pick(s, other, question)[0]:
+                return self.not_this(s, dispatcher, other, question)
+        if not chosen and miss is None and tracker.get_slot("stats_measure"):
+            # a follow-up naming no measure (那儿童医院呢) keeps the last one, when the subject has it
+            last = tracker.get_slot("stats_measure")
+            if any(m in stats.measures(s, named[0]) for m in stats.family(last)):
+                chosen = [last]
+        if miss == "close":
+            return self.which_measure(s, dispatcher, named[0], chosen, close=True)
+        if miss == "unclear" and not tracker.get_slot("stats_measure"):
+            return self.which_measure(s, dispatcher, named[0], stats.measures(s, named[0]))
+        if not chosen and miss == "unclear":
+            chosen = [tracker.get_slot("stats_measure")]
+        if len(named) >= 2:
+            return self.compare(s, dispatcher, named, chosen[0] if chosen else None, period, question)
+        if len(question.periods) > 1:  # one subject in two periods: each answered
+            return self.several(s, dispatcher, named[0], chosen[:1] or [None], None, question,
+                                periods=question.periods)
+        if len(chosen) > 1:
+            return self.several(s, dispatcher, named[0], chosen, period, question)
+        return self.one(s, dispatcher, named[0], chosen[0] if chosen else None, period, question)
+
+    # --- which measure, which subject ----------------------------------------------------------
+    @staticmethod
+    def pick(s, subject: Subject, question: Question) -> tuple[List[str], Optional[str]]:
+        """The subject's measures the question asks for, and why none when none: "unheld" (a word
+        for something never printed), "unknown" (a printed measure this subject lacks), "unclear"
+        (words that name no measure of it) or None (nothing said: its default measure)."""
+        vocab = vocabulary(s)
+        held = stats.measures(s, subject)
+        # a platform beside the hospital says which upload (省人医 远程心电数据上传量)
+        qualified = [m for m in held if any(q.name in m for q in question.qualifiers) and not m.endswith("排名")]
+        if qualified:
+            held = qualified
+        if _MONEY.search(question.text):  # 多少钱: only amounts answer it
+            held = [m for m in held if re.search(r"金额|收入", m)] or held
+        for platform in (q for q in question.qualifiers if q.kind == "platform"):
+            ranks = [m for m in stats.measures(s, subject) if platform.name in m and m.endswith("排名")]
+            bases = {m.replace(platform.name, "").removesuffix("排名") for m in ranks}
+            if ranks and not qualified and not bases & set(held):
+                # 鼓楼 互联网医院 预约量: only its place in that platform's ranking is printed
+                return [], "unknown"
+        exact = []
+        for _, family in sorted(question.measures, key=lambda m: m[0].start):
+            found = next((m for m in family if m in held), None)
+            if found and found not in exact:
+                exact.append(found)
+        if exact:
+            return exact, None
+        if question.measures:  # a measure named exactly, which this subject does not print
+            return [], "unknown"
+        # the measure naming most of the question's words, then the one most of whose name is named
+        scored = sorted(((vocab.score(m, question.context), m) for m in held),
+                        key=lambda x: (_strong(x[0]), x[0][1], x[0][0]), reverse=True)
+        if scored and _strong(scored[0][0]) and _explains(vocab, scored[0], question):
+            best = scored[0]
+            if len(scored) > 1 and scored[1][0] == best[0] and not (
+                    set(stats.family(best[1])) & set(stats.family(scored[1][1]))):
+                return [best[1], scored[1][1]], "close"
+            return [best[1]], None
+        if question.unheld:
+            return [], "unheld"
+        if question.measures:
+            return [], "unknown"
+        if _content(question.context):
+            return [], "unclear"
+        return [], None
+
+    @staticmethod
+    def owners(s, question: Question) -> List[Subject]:
+        """No subject named: the one subject outside the ranked tables (the hotline, a platform, the
+        centre) whose measure the question names best."""
+        vocab = vocabulary(s)
+        best, owners, best_measure = (0.0, 0), [], ""
+        for subject, measure in stats.unranked_measures(s):
+            exact = any(measure in family for _, family in question.measures)
+            found = (1.0, len(measure)) if exact else vocab.score(measure, question.context)
+            if not _strong(found) or not exact and not _explains(vocab, (found, measure), question):
+                continue
+            if found > best:
+                best, owners, best_measure = found, [subject], measure
+            elif found == best and subject not in owners:
+                owners.append(subject)
+        if len(owners) != 1:
+            return []
+        if stats.ranked_holders(s, best_measure) and not _TOTAL.search(question.text):
+            return []  # a hospital column with no hospital named: the total only when a total is asked
+        return owners
+
+    @staticmethod
+    def which_measure(s, dispatcher: CollectingDispatcher, subject: Subject, options: List[str],
+                      close: bool = False):
+        """Words that name no measure of the subject (or two equally): say so, and offer what is held
+        (at most ten, as buttons); what bulletins never hold is said to be elsewhere."""
+        listed = "、".join(options[:10]) + ("等" if len(options) > 10 else "")
+        if close:
+            text = f"您问的可能是{subject.name}的{listed}，请问是哪一项？"
+        else:
+            text = (f"简报中没有找到与您的问题对应的{subject.name}数据。可以查的有：{listed}。"
+                    "科室、门诊时间、费用、医生等信息简报没有，请以医院官方渠道为准，或拨打12320咨询。")
+        dispatcher.utter_message(
+            text=text, buttons=[{"title": m, "payload": f'/inform{{"measure": "{m}"}}'} for m in options[:10]])
+        return [SlotSet("stats_subject", _subject_key(subject))]
+
+    @staticmethod
+    def not_this(s, dispatcher: CollectingDispatcher, subject: Subject, question: Question):
+        """A printed measure the subject lacks: say so, and what it has."""
+        asked = "、".join(dict.fromkeys(m.text for m, _ in question.measures)) or "、".join(
+            q.name for q in question.qualifiers)
+        known = stats.measures(s, subject)
+        dispatcher.utter_message(
+            text=f"简报中没有{subject.name}的“{asked}”数据，我不能用其他数字代替。"
+                 + ("可以查的有：" + "、".join(known[:10]) + ("等。" if len(known) > 10 else "。") if known else ""))
+        return _context(subject, None, question.period)
+
+    # --- what is not held ----------------------------------------------------------------------
+    @staticmethod
+    def foreign(dispatcher: CollectingDispatcher, question: Question) -> List[Dict[Text, Any]]:
+        names = "、".join(dict.fromkeys(question.foreign))
+        dispatcher.utter_message(
+            text=f"简报中没有{names}的数据，我不能用其他单位的数字代替。简报收录的是南京12320卫生热线、"
+                 f"南京市各医院和各区、预约挂号渠道和各平台的统计（另有江苏省部分城市的12320接听电话）。"
+                 f"其他地区或单位的情况，请咨询当地或拨打12320。")
+        return []
+
+    @staticmethod
+    def unheld(s, dispatcher: CollectingDispatcher, question: Question, named: list) -> List[Dict[Text, Any]]:
+        words = "、".join(dict.fromkeys(question.unheld))
+        who = named[0].name if named else ""
+        text = f"简报中没有{who}“{words}”方面的内容，我不能提供。"
+        if named:
+            known = stats.measures(s, named[0])
+            if known:
+                text += "可以查的有：" + "、".join(known[:10]) + ("等。" if len(known) > 10 else "。")
+        text += "这类信息请以医院官方渠道为准，也可以拨打12320咨询。"
+        dispatcher.utter_message(text=text)
+        return []
 
     # --- one figure -----------------------------------------------------------------------
     @staticmethod
-    def subject(s, named: list, tracker: Tracker) -> Optional[Subject]:
-        if named:
-            entity = named[-1]
-            found = stats.subject(s, entity["value"], entity["entity"])
-            return found[0]
+    def context_subject(s, tracker: Tracker, measure: Optional[str]) -> Optional[Subject]:
+        """The subject of the last answer, for a follow-up: only when it holds the measure asked."""
         key = tracker.get_slot("stats_subject")
-        if key and "|" in key:
-            kind, name = key.split("|", 1)
-            try:
-                return stats.subject(s, name, kind)[0]
-            except NotFound:
-                return None
-        return None
+        if not key or "|" not in key:
+            return None
+        kind, name = key.split("|", 1)
+        try:
+            subject = stats.subject(s, name, kind)[0]
+        except NotFound:
+            return None
+        if measure and measure not in stats.measures(s, subject) and not any(
+                m in stats.measures(s, subject) for m in stats.family(measure)):
+            return None
+        return subject
 
     def one(self, s, dispatcher, subject: Optional[Subject], measure: Optional[str],
-            period: Optional[str]) -> List[Dict[Text, Any]]:
+            period: Optional[str], question: Optional[Question] = None) -> List[Dict[Text, Any]]:
         try:
             if subject is None:
                 if not measure:
@@ -90,21 +279,56 @@ class ActionStatistics(Action):
                 lookup = stats.figure(s, subject, measure, period)
         except stats.UnknownMeasure as miss:
             known = "、".join(miss.known[:10]) + ("等" if len(miss.known) > 10 else "")
+            what = f"“{miss.measure}”数据" if miss.measure else "统计数据"
             dispatcher.utter_message(
-                text=f"简报中没有{miss.subject.name}的“{miss.measure}”数据。"
-                     + (f"可以查的有：{known}。" if known else "简报中没有它的统计数据。"))
+                text=f"简报中没有{miss.subject.name}的{what}，我不能用其他数字代替。"
+                     + (f"可以查的有：{known}。" if known else ""))
             return _context(subject, None, period)
         except stats.UnknownPeriod as miss:
-            return self.no_period(s, dispatcher, miss, subject, measure, period)
+            return self.no_period(dispatcher, miss, subject, measure)
         except NotFound:
             dispatcher.utter_message(text=f"“{measure}”在简报里有多家单位的数据，请问要查哪家医院、哪个区或哪个渠道的？")
             return _context(None, measure, period)
-        self.say(dispatcher, lookup)
+        self.say(dispatcher, lookup, question)
         return _context(subject, measure, period)
 
+    def several(self, s, dispatcher, subject: Subject, measures: list, period: Optional[str],
+                question: Optional[Question] = None, periods: Optional[List[str]] = None):
+        """Several measures of one subject, or one in several periods: each answered, or said to be missing."""
+        facts, lines, asked = [], [], period
+        pairs = [(m, p) for m in measures for p in (periods or [period])]
+        for measure, period in pairs:
+            try:
+                lookup = stats.figure(s, subject, measure, period)
+            except stats.UnknownMeasure:
+                lines.append(f"简报中没有{subject.name}的“{measure or '统计'}”数据")
+                continue
+            except stats.UnknownPeriod as miss:
+                held = "、".join(period_label(p) for p in miss.known)
+                lines.append(f"简报中没有{stats.relative_label(miss.period)}{subject.name}的“{measure}”"
+                             f"（已有数据的时间：{held}）")
+                continue
+            kept = _scope(lookup.facts, question)
+            facts += kept
+            lines += [figure_line(f) for f in kept]
+            asked = lookup.asked_period
+        body = "；\n".join(lines) + "。"
+        if facts and asked is None:
+            body = "（未指定时间，按简报中最新的数据）" + body
+        dispatcher.utter_message(text=body + (f"\n{sources(facts)}" if facts else ""))
+        return _context(subject, measures[-1], None if periods else period)
+
     @staticmethod
-    def say(dispatcher: CollectingDispatcher, lookup: stats.Lookup) -> None:
-        facts = lookup.facts
+    def say(dispatcher: CollectingDispatcher, lookup: stats.Lookup, question: Optional[Question] = None) -> None:
+        facts = _scope(lookup.facts, question)
+        if not facts:  # 2023年度 asked, only the running total printed (or the other way round)
+            first = lookup.facts[0]
+            held = "截至" + period_label(first.period) + "底的累计数" if first.scope == "cumulative" else \
+                period_label(first.period) + "当期的数"
+            dispatcher.utter_message(
+                text=f"简报中{first.subject.name}的“{first.measure}”只有{held}，没有您问的"
+                     f"{'累计数' if question and question.cumulative else '当期数'}，我不能用另一个数代替。")
+            return
         if len(facts) <= 3:
             body = "；".join(figure_line(f) for f in facts) + "。"
         else:
@@ -115,27 +339,23 @@ class ActionStatistics(Action):
             body = f"（未指定时间，按简报中最新的{period_label(facts[0].period)}数据）" + body
         dispatcher.utter_message(text=f"{body}\n{sources(facts)}")
 
-    def no_period(self, s, dispatcher, miss: stats.UnknownPeriod, subject, measure, period):
+    @staticmethod
+    def no_period(dispatcher, miss: stats.UnknownPeriod, subject, measure):
+        """A period the bulletins do not cover: say so and which periods they do, no figure."""
         asked = stats.relative_label(miss.period)
         subject = subject or miss.subject
         what = f"{subject.name}" if subject else ""
         what += f"的“{miss.measure}”" if miss.measure else "的数据"
         held = "、".join(period_label(p) for p in miss.known)
         dispatcher.utter_message(
-            text=f"简报中没有{asked}{what}，我不能提供这个时间的数字。已有数据的时间：{held}。")
-        if subject is not None and miss.known:
-            self.say(dispatcher, stats.figure(s, subject, measure, None))
+            text=f"简报中没有{asked}{what}，我不能用其他时间的数字代替。"
+                 + (f"已有数据的时间：{held}。" if held else ""))
         return _context(subject, measure, None)
 
     # --- comparison -----------------------------------------------------------------------
-    def compare(self, s, dispatcher, named: list, measure, period) -> List[Dict[Text, Any]]:
-        subjects = []
-        for entity in named[:4]:
-            subject = stats.subject(s, entity["value"], entity["entity"])[0]
-            if subject not in subjects:
-                subjects.append(subject)
-        if len(subjects) < 2:
-            return self.one(s, dispatcher, subjects[0], measure, period)
+    def compare(self, s, dispatcher, named: List[Subject], measure, period,
+                question: Optional[Question] = None) -> List[Dict[Text, Any]]:
+        subjects = named[:4]
         measure = measure or stats.DEFAULT_MEASURE.get(subjects[0].kind)
         if not measure:
             dispatcher.utter_message(text="请问要比较哪一项数据？例如预约量、门急诊人次、出院人次。")
@@ -170,15 +390,42 @@ class ActionStatistics(Action):
         return _context(subjects[-1], measure, period if period and period[0].isdigit() else None)
 
     # --- ranking --------------------------------------------------------------------------
-    def rank(self, s, dispatcher, text: str, measure, period) -> List[Dict[Text, Any]]:
-        measure = measure or "小计"
-        kind = "district" if re.search(r"哪个区|哪些区|各区|区排", text) else \
-            "channel" if re.search(r"渠道|平台|app|APP", text) else "hospital"
-        if kind == "channel" and measure == "小计":
-            measure = "预约数量"
+    def rank(self, s, dispatcher, question: Question, measure, period) -> List[Dict[Text, Any]]:
+        """Top or bottom N of a kind (hospitals unless districts, channels or cities are asked) by
+        the measure the question names best among those that kind prints."""
+        text = question.text
+        hotlines = [sub for sub in question.subject_list if sub.kind == "hotline"]
+        if hotlines and re.search(r"类|哪些电话|什么电话", text):
+            return self.rank_categories(s, dispatcher, hotlines[0], question, period)
+        kind = "district" if re.search(r"区(?!卫健委)", text) else \
+            "channel" if re.search(r"途径|渠道|app|APP|客户端", text) else \
+            "city" if re.search(r"城市|哪些市|各市|哪个市|个市|市排", text) else "hospital"
+        platforms = [sub.name for sub in question.subject_list if sub.kind == "platform"]
+        held = stats.kind_measures(s, kind)
+        own = [m for m in stats.all_measures(s) if platforms and platforms[0] in m]
+        own = [m for m in own if not m.endswith("排名")] or own  # its figures, else its printed ranking
+        if own:  # 远程影像 数据上传量前三: the platform's uploads, whoever printed them
+            held = own
+        else:
+            platforms = []
+        named = [f for _, family in question.measures for f in family if f in held]
+        if named:
+            measure = named[0]
+        else:
+            vocab = vocabulary(s)
+            said = text + "".join(platforms)  # the platform's own name is part of its measures' names
+            scored = sorted(((vocab.score(m, said), m) for m in held),
+                            key=lambda x: (_strong(x[0]), x[0][1], x[0][0]), reverse=True)
+            if scored and _strong(scored[0][0]):
+                measure = scored[0][1]
+            elif measure not in held:
+                measure = stats.DEFAULT_MEASURE.get(kind)
+        if not measure:
+            dispatcher.utter_message(text="请问按哪一项数据排名？可以排名的有：" + "、".join(held[:10]) + "。")
+            return []
         n, ascending = _rank_size(text)
         try:
-            lookup = stats.ranking(s, measure, period, kind=kind, n=n, ascending=ascending)
+            lookup = stats.ranking(s, measure, period, kind=None if platforms else kind, n=n, ascending=ascending)
         except stats.UnknownPeriod as miss:
             held = "、".join(period_label(p) for p in miss.known)
             dispatcher.utter_message(text=f"简报中没有{stats.relative_label(miss.period)}的“{measure}”排名，"
@@ -201,15 +448,129 @@ class ActionStatistics(Action):
         return [SlotSet("stats_measure", measure), SlotSet("stats_period", period)]
 
 
-def _last(entities: list, kind: str) -> Optional[str]:
-    values = [e.get("value") for e in entities if e.get("entity") == kind and e.get("value")]
-    return values[-1] if values else None
+    @staticmethod
+    def rank_categories(s, dispatcher, hotline: Subject, question: Question, period):
+        """The hotline's call categories by calls: its figures of the period but the totals and the
+        work orders (hotline/taxonomy.py), largest first."""
+        try:
+            lookup = stats.overview(s, hotline, period)
+        except stats.UnknownPeriod as miss:
+            held = "、".join(period_label(p) for p in miss.known)
+            dispatcher.utter_message(text=f"简报中没有{stats.relative_label(miss.period)}的来电分类数据，已有数据的时间：{held}。")
+            return []
+        totals = set(stats.family("受理咨询电话"))
+        facts = [f for f in lookup.facts if f.number is not None and f.measure not in totals
+                 and f.measure not in taxonomy.WORK_ORDER_KINDS]
+        n, ascending = _rank_size(question.text)
+        facts = sorted(facts, key=lambda f: f.number, reverse=not ascending)[:n]
+        if not facts:
+            dispatcher.utter_message(text=f"简报中没有{hotline.name}的来电分类数据。")
+            return []
+        head = f"{period_label(facts[0].period)}{hotline.name}来电分类{'从少到多' if ascending else '从多到少'}前{len(facts)}类："
+        lines = [f"{i}. {f.measure}：{amount(f)}" for i, f in enumerate(facts, 1)]
+        dispatcher.utter_message(text=head + "\n" + "\n".join(lines) + "\n" + sources(facts))
+        return []
+
+
+# Stop words of a statistics question: what is left once they, names and periods are gone names a measure.
+_FILLER = re.compile(r"[\s\d\W_a-zA-Z]|多少|几|是|的|了|吗|呢|呀|啊|吧|有|一共|总共|共|请问|请|查|一下|麻烦|你好|您好|想|问"
+                     r"|个|年|月|份|度|全|时候|那|换成|换|这|数据|情况|简报|里|中|在|通过|用|统计|是多少|呢|和|与|跟|各|分别"
+                     r"|给我|帮我|告诉|看看|看|下|能|可以|知道|我|你|要|再|还|又|说|谢谢|收到|好|按|顺序|途径|渠道|分"
+                     r"|南京|医院|市|区|平台|系统|号|约|挂|累计|截至|截止|为止|目前|至今|底|张|份|次|条|台|家|人次|例"
+                     r"|统计|采集|表|其中|里面")
+
+
+# Where and when words: "not held" unless what they ask about is printed (信息中心的地址在哪).
+_ASKING_WORDS = {"在哪", "怎么走", "几点", "开门", "上班时间", "营业时间", "门诊时间", "什么时候开", "开诊"}
+# A ranking asked without the intent saying so (各市接听电话 排序, 前三的区).
+_RANKING = re.compile(r"排序|排名|排行|前\s*\d+|前[一二两三四五六七八九十]+(?:名|位|家|个)?|top\s*\d|最多的|最少的")
+# Words that ask for a total rather than one hospital's figure.
+_TOTAL = re.compile(r"合计|总计|总数|总量|总共|总额|全市|所有|全部|加起来|整个|平台|汇总|一共|共计")
+# 累计 said of a figure printed only for the period (累计会诊例数 of a platform that prints the year's).
+_CUMULATIVE_ONLY = re.compile(r"累计")
+_MONEY = re.compile(r"多少钱|金额|元\b|收入")
+
+
+def _content(context: str) -> bool:
+    """Whether words other than fillers are left: a measure was named, in words we do not know."""
+    return len(_FILLER.sub("", context)) >= 2
+
+
+def _explains(vocab: Vocabulary, scored: tuple, question: Question) -> bool:
+    """Whether a fuzzy pick explains most of the question's words (the ones it leaves are fewer than
+    it uses, and fewer than three): else it answers another question."""
+    (_, chars), measure = scored
+    words = _FILLER.sub("", question.context)
+    for qualifier in question.qualifiers:
+        words = "".join(c for c in words if c not in qualifier.name)
+    left = vocab.unexplained(measure, words)
+    return left < 3 or left < chars
+
+
+def _strong(score: tuple[float, int]) -> bool:
+    ratio, chars = score
+    return ratio >= 0.99 or (ratio >= 0.6 and chars >= 3) or (ratio >= 0.75 and chars >= 2) or (
+        ratio >= 0.5 and chars >= 4)
+
+
+# How a figure is asked for (多少, 几家, 排名, 前5), not how much something costs.
+_QUANTITY = re.compile(r"多少(?!钱)|几(?:个|家|台|次|人|通|条|份|万|天|张)|数量|总数|总量|排名|排第|前\s*\d|top|最多|最少|合计|一共有")
+
+
+def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False) -> bool:
+    """A service or channel question that asks for a figure (互联网医院2023年线上处方多少, 12320 2023
+    接通率) or names what the bulletins do not hold (鼓楼医院地址在哪里, 苏州互联网医院): the
+    statistics action answers it, rather than the service's overview with figures not asked."""
+    text = message.get("text") or ""
+    entities = message.get("entities") or []
+    question = vocabulary(s).read(text, entities)
+    if question.foreign or question.sub_period or question.unheld and question.subject_list:
+        return True
+    if any(e.get("entity") == "period" for e in entities):
+        return True
+    named = question.measures or any(e.get("entity") == "measure" for e in entities)
+    # a measure named right after a figure (那自助终端缴费呢) is the next figure
+    return bool(named) and (follow_up or bool(_QUANTITY.search(text)))
+
+
+def asks_unheld(s, message: Dict[Text, Any]) -> bool:
+    """A question about a named subject that asks what the bulletins never print (出诊表, 科室, 挂号费)."""
+    question = vocabulary(s).read(message.get("text") or "", message.get("entities") or [])
+    return bool(question.unheld and question.subject_list)
+
+
+_VOCABULARIES: Dict[str, Vocabulary] = {}
+
+
+def vocabulary(s) -> Vocabulary:
+    """The store's vocabulary, read once per process and store (the store does not change while
+    the action server runs: `make run` restarts it after an ingest)."""
+    key = str(s.get_bind().url)
+    if key not in _VOCABULARIES:
+        _VOCABULARIES[key] = Vocabulary.load(s)
+    return _VOCABULARIES[key]
+
+
+def _scope(facts: list, question: Optional[Question]) -> list:
+    """The figures of the scope asked: the running total (累计, 截至…底) or the period's own (年度,
+    全年, 新增). Empty when only the other is printed and the question insists on its scope (累计,
+    年度): the answer says so instead of giving the other. 截至2023年底 of a figure printed for the
+    year alone is that year's figure."""
+    if question is None or question.cumulative is None:
+        return facts
+    wanted = "cumulative" if question.cumulative else "period"
+    kept = [f for f in facts if f.scope == wanted]
+    if kept:
+        return kept
+    if question.cumulative and not _CUMULATIVE_ONLY.search(question.text):
+        return facts
+    return []
 
 
 def _rank_size(text: str) -> tuple[int, bool]:
     ascending = bool(_BOTTOM.search(text))
     match = (_TOP_N.search(text) or re.search(r"后(\d{1,2}|[一二两三四五六七八九十])", text)
-             or re.search(r"(\d{1,2}|[一二两三四五六七八九十])\s*(?:家|个|名|位)", text))
+             or re.search(r"(\d{1,2}|[一二两三四五六七八九十])\s*(?:家|个|名|位|类|项|区|市)", text))
     if match:
         raw = match.group(1)
         n = int(raw) if raw.isdigit() else _CN_DIGITS[raw]

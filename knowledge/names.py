@@ -55,6 +55,11 @@ class Reference:
     hotlines: tuple[Entry, ...]
     cities: tuple[Entry, ...] = ()
     measure_aliases: tuple[Entry, ...] = ()
+    # The statistics resolver's words (knowledge/resolve.py): measures printed under other names in
+    # other periods, measures never printed, places the bulletins hold no figures of.
+    measure_families: tuple[tuple[str, ...], ...] = ()
+    unheld_measures: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
 
     def kinds(self) -> dict[str, tuple[Entry, ...]]:
         return {
@@ -91,6 +96,9 @@ def load_reference(path: Path = REFERENCE_FILE) -> Reference:
         cities=_entries(raw.get("cities")),
         measure_aliases=tuple(Entry(str(k), tuple(str(a) for a in v))
                               for k, v in (raw.get("measure_aliases") or {}).items()),
+        measure_families=tuple(tuple(str(m) for m in family) for family in raw.get("measure_families") or ()),
+        unheld_measures=tuple(str(w) for w in raw.get("unheld_measures") or ()),
+        places=tuple(str(p) for p in raw.get("places") or ()),
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from knowledge.models import Bulletin, Fact, Subject
+from knowledge.names import load_reference
 from knowledge.queries import NotFound, resolve
 
 # What a subject's figure means when the question names none: the headline measure of its table.
@@ -23,8 +24,6 @@ DEFAULT_MEASURE = {
     "hotline": "受理咨询电话",
     "city": "接听电话",
 }
-# The booking table's total column is 小计 in hospital rows and 合计 in the platform's total row.
-EQUIVALENT = {"小计": ("合计",), "合计": ("小计",)}
 # Kinds a ranking runs over, and the total rows that are not members of it.
 RANKED_KINDS = ("hospital", "district", "channel", "city")
 
@@ -68,6 +67,31 @@ def subject(session: Session, name: str, kind: str | None = None) -> list[Subjec
 
 def measures(session: Session, subj: Subject) -> list[str]:
     return sorted(set(session.scalars(select(Fact.measure).where(Fact.subject_id == subj.id))))
+
+
+def unranked_measures(session: Session) -> list[tuple[Subject, str]]:
+    """Every (subject, measure) of subjects outside the ranked tables: the hotline, the platforms,
+    the centre (what a question naming no subject may be about)."""
+    rows = session.execute(select(Subject, Fact.measure).join(Fact, Fact.subject_id == Subject.id)
+                           .where(Subject.kind.not_in(RANKED_KINDS)).distinct())
+    return [(subject, measure) for subject, measure in rows]
+
+
+def kind_measures(session: Session, kind: str) -> list[str]:
+    """Every measure subjects of the kind print (what a ranking of them can be by)."""
+    query = select(Fact.measure).join(Subject, Fact.subject_id == Subject.id).where(Subject.kind == kind).distinct()
+    return sorted(set(session.scalars(query)))
+
+
+def all_measures(session: Session) -> list[str]:
+    return sorted(set(session.scalars(select(Fact.measure).distinct())))
+
+
+def ranked_holders(session: Session, measure: str) -> bool:
+    """Whether hospitals, districts, channels or cities print the measure (a column of their table)."""
+    query = (select(Fact.id).join(Subject, Fact.subject_id == Subject.id)
+             .where(Fact.measure == measure, Subject.kind.in_(RANKED_KINDS)).limit(1))
+    return session.scalar(query) is not None
 
 
 def periods(session: Session, *, subject_id: int | None = None, measure: str | None = None) -> list[str]:
@@ -140,6 +164,8 @@ def figure(session: Session, subj: Subject, measure: str | None, period: str | N
     else:
         use = have[-1]
     facts = _facts(session, subject_id=subj.id, measures=names, period=use)
+    # The name asked, when printed for that period; its family's other name only in its place.
+    facts = [f for f in facts if f.measure == measure] or facts
     return Lookup(facts=facts, asked_period=period)
 
 
@@ -171,7 +197,7 @@ def measure_anywhere(session: Session, measure: str, period: str | None, *, toda
     return figure(session, owners[0], measure, period, today=today, context_period=context_period)
 
 
-def ranking(session: Session, measure: str, period: str | None, *, kind: str = "hospital", n: int = 5,
+def ranking(session: Session, measure: str, period: str | None, *, kind: str | None = "hospital", n: int = 5,
             ascending: bool = False, today: date | None = None) -> Lookup:
     """The top (or bottom) n subjects of a kind by a measure. A printed ranking (…排名) is used as
     the bulletin ordered it; otherwise the table's figures are sorted. Duplicate rows count once."""
@@ -191,7 +217,9 @@ def ranking(session: Session, measure: str, period: str | None, *, kind: str = "
     query = (select(Fact).join(Fact.subject).options(joinedload(Fact.subject), joinedload(Fact.bulletin))
              .where(Fact.measure == rank_by, Fact.period == use))
     if rank_by != printed:
-        query = query.where(Subject.kind == kind, Fact.number.is_not(None))
+        query = query.where(Fact.number.is_not(None))
+        if kind:
+            query = query.where(Subject.kind == kind)
     facts = list(session.scalars(query).unique())
     seen: set[int] = set()
     unique = []
@@ -213,8 +241,9 @@ def _place(fact: Fact) -> int | None:
 
 
 def _kind_periods(session: Session, measure: str, kind: str) -> list[str]:
-    query = (select(Fact.period).join(Fact.subject)
-             .where(Fact.measure == measure, Subject.kind == kind).distinct())
+    query = select(Fact.period).join(Fact.subject).where(Fact.measure == measure).distinct()
+    if kind:
+        query = query.where(Subject.kind == kind)
     return sorted(set(session.scalars(query)))
 
 
@@ -222,8 +251,17 @@ def _held(measure: str, known: list[str]) -> bool:
     return any(m in known for m in _names(measure))
 
 
+def family(measure: str) -> tuple[str, ...]:
+    return _names(measure)
+
+
 def _names(measure: str) -> tuple[str, ...]:
-    return (measure, *EQUIVALENT.get(measure, ()))
+    """The measure and the names it is printed under elsewhere (小计 in hospital rows is 合计 in the
+    platform's total row; 医疗投诉 was 医疗服务投诉 in 2019): reference.yml's measure families."""
+    for family in load_reference().measure_families:
+        if measure in family:
+            return (measure, *(m for m in family if m != measure))
+    return (measure,)
 
 
 def _facts(session: Session, *, subject_id: int, period: str, measures: list[str] | None = None) -> list[Fact]:

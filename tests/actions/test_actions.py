@@ -78,8 +78,8 @@ async def test_an_uncovered_period_gets_the_periods_held_and_no_invented_number(
         [entity("hospital", "南京鼓楼医院"), entity("period", "2021"), entity("measure", "小计")]))
     assert texts[0].startswith("简报中没有2021年南京鼓楼医院")
     assert "2019年10月、2023年" in texts[0]
-    assert not re.search(r"\d{4,}次", texts[0])  # the refusal itself quotes no figure
-    assert "2023年小计：385480次" in texts[1] and CITE_2023 in texts[1]  # then what is known
+    # no figure of another period in its place: the agent would read it out as 2021's
+    assert len(texts) == 1 and not re.search(r"\d{3,}次", texts[0])
     assert slots(events)["stats_period"] is None
 
 
@@ -88,7 +88,71 @@ async def test_a_relative_period_is_resolved_against_today(action_store):
         "12320去年受理了多少电话", "ask_statistics",
         [entity("period", "last_year"), entity("measure", "受理咨询电话")]))
     assert f"去年（{date.today().year - 1}年）" in texts[0]
-    assert "527519个" in texts[1]  # the latest the bulletins hold, said as such
+    assert "2019年10月、2023年" in texts[0] and "527519" not in "".join(texts)  # what is held, no other year's figure
+
+
+# --- the question read against the store (knowledge/resolve.py): the figure asked, or "not held" --
+
+async def ask(text: str, intent: str = "ask_statistics", entities=(), context=None) -> str:
+    texts, _, _ = await run(ActionStatistics(), tracker(text, intent, entities, context))
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("text, entities, absent", [
+    # another city's hotline: not Nanjing's figure with a citation
+    ("无锡2023年12320接了多少电话", [entity("period", "2023")], "527519"),
+    ("上海12320去年一年接了多少电话", [entity("period", "last_year")], "527519"),
+    # a hospital outside the bulletins: not the platform's total
+    ("上海瑞金医院2023年预约量", [entity("period", "2023")], "2604417"),
+    ("江苏省妇幼保健院2023年预约挂号多少", [entity("period", "2023")], "4315"),  # not 南京市妇幼保健院's
+    # a period the bulletins do not split out, a rate they never print
+    ("12320 2023年第一季度受理咨询电话", [entity("period", "2023")], "527519"),
+    ("2023年12320医疗投诉的办结率", [entity("period", "2023")], "11807"),
+    ("鼓楼医院有多少张床位", [entity("hospital", "南京鼓楼医院")], "385480"),
+])
+async def test_what_the_bulletins_do_not_hold_is_said_and_no_other_figure_given(action_store, text, entities, absent):
+    answer = await ask(text, entities=entities)
+    assert "简报中没有" in answer
+    assert absent not in answer and not re.search(r"\d{4,}(次|个|人次)", answer)
+
+
+@pytest.mark.parametrize("text, entities, figure", [
+    # the WeChat account's followers, not its bookings
+    ("南京卫生12320公众号有多少人关注", [], "129万"),
+    # a hospital's column of the booking table, not "no such figure"
+    ("市一医院2023年12320在线预约多少", [entity("period", "2023")], "16492"),
+    ("南京市口腔医院用12320快速预约的有多少", [entity("period", "2023")], "896"),
+    # terminals deployed in October 2019, without a hospital named: the table's total
+    ("2019年10月一共投放了多少台自助终端", [entity("period", "2019-10")], "1485"),
+    # the 12320 number's own phone bookings, written with a space
+    ("2019.10 12320 电话预约", [entity("period", "2019-10")], "120730"),
+    # a short name that is part of a longer one (泰康仙林鼓楼医院, not 南京鼓楼医院)
+    ("仙林鼓楼医院2023年第三方预约量", [entity("period", "2023")], "179"),
+    # a printed header read as people say it
+    ("鼓楼医院 201910 自助终端挂号金额", [entity("period", "2019-10")], "2717785.00"),
+    ("浦口区2019年10月平台糖尿病档案累计上传多少", [entity("period", "2019-10")], "24416"),
+])
+async def test_the_figure_asked_is_found_in_the_words_people_use(action_store, text, entities, figure):
+    answer = await ask(text, entities=entities)
+    assert re.search(rf"(?<![\d.]){re.escape(figure)}(?![\d.])", answer), answer
+    assert "来源：" in answer
+
+
+async def test_two_periods_of_one_subject_are_both_answered(action_store):
+    answer = await ask("儿童医院2023年和2019年10月的预约总量分别是多少", "compare_statistics",
+                       [entity("period", "2023"), entity("period", "2019-10")])
+    assert "1983897" in answer and "151503" in answer
+
+
+async def test_the_hotlines_call_categories_rank_without_totals_or_work_orders(action_store):
+    answer = await ask("2023年12320来电类别前三", "rank_statistics", [entity("period", "2023")])
+    lines = [line for line in answer.splitlines() if re.match(r"\d\. ", line)]
+    assert [line.split("：")[0][3:] for line in lines] == ["人工服务", "电话预约", "咨询类"]
+
+
+async def test_a_scope_the_bulletin_does_not_print_is_not_swapped_for_the_other(action_store):
+    answer = await ask("互联网医院2023年度线上处方多少份", entities=[entity("period", "2023")])
+    assert "累计" in answer and "19万" not in answer  # only the running total is printed
 
 
 async def test_an_unknown_measure_lists_what_the_subject_has(action_store):
@@ -188,11 +252,20 @@ async def test_a_named_platform_is_the_only_one_answered(action_store):
 async def test_booking_guidance_for_a_hospital_in_the_tables(action_store):
     texts, events, _ = await run(ActionBookingGuidance(), tracker(
         "鼓楼", "inform", slots={"booking_hospital": "南京鼓楼医院"}))
-    assert "南京鼓楼医院在简报的预约挂号统计表中" in texts[0]
-    assert "2023年预约挂号小计385480次" in texts[0] and "诊间预约63946次、第三方180304次" in texts[0]
+    # a resident asking how to book gets how to book, not the hospital's booking volumes
+    assert "南京鼓楼医院在南京市预约挂号平台上" in texts[0] and "12320" in texts[0]
+    assert not re.search(r"\d{3,}次", texts[0])
     assert "健康南京APP" in texts[1] and "12320电话预约" in texts[1]
     assert "30%" in texts[2]  # the family-doctor rule
     assert slots(events) == {"booking_hospital": None}
+
+
+async def test_an_agent_gets_the_hospitals_booking_figures_with_the_guidance(action_store):
+    message = {"text": "鼓楼", "intent": {"name": "inform", "confidence": 0.99}, "entities": [], "intent_ranking": []}
+    agent = Tracker("console-abc", {"booking_hospital": "南京鼓楼医院"}, message, [], False, None, {}, "action_listen")
+    texts, _, _ = await run(ActionBookingGuidance(), agent)
+    assert "2023年预约挂号小计385480次" in texts[0] and "诊间预约63946次、第三方180304次" in texts[0]
+    assert CITE_2023 in texts[0]
 
 
 async def test_booking_guidance_for_a_hospital_not_in_the_tables_invents_nothing(action_store):
@@ -265,6 +338,57 @@ async def test_an_unconfirmed_complaint_makes_no_ticket(action_store):
     assert "ticket_number" not in slots(events) and texts == []
 
 
+def _confirmation(said_at: float, message_id: str) -> list[dict]:
+    """The events of a complaint confirmed by 确认提交, as Rasa records them: the conversation so
+    far (from the shared tracker store), then the confirming turn a Rasa server makes of the message."""
+    asked = [{"event": "session_started", "timestamp": 1764400000.1},
+             {"event": "action", "name": "action_listen", "timestamp": 1764400000.2},
+             {"event": "user", "text": "我要投诉鼓楼医院", "timestamp": 1764400001.0, "message_id": "m0"},
+             {"event": "active_loop", "name": "complaint_form", "timestamp": 1764400001.1},
+             {"event": "bot", "text": "请确认您的投诉……确认提交吗？", "timestamp": 1764400009.5},
+             {"event": "action", "name": "action_listen", "timestamp": 1764400009.6}]
+    return [*asked, {"event": "user", "text": "确认提交", "timestamp": said_at, "message_id": message_id},
+            {"event": "slot", "name": "complaint_confirmed", "value": True, "timestamp": said_at + 0.01},
+            {"event": "slot", "name": "complaint_confirmed", "value": True, "timestamp": said_at + 0.02}]
+
+
+async def test_a_failover_replay_of_the_confirmation_makes_one_ticket(action_store):
+    """The Rasa server that ran the submission died before saving the conversation: the other server
+    takes the same message from the same stored conversation, with a new event (time, id)."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from actions.dialogue import ActionAcknowledge
+    from hotline.models import Ticket
+
+    def count() -> int:
+        with Session(bind=action_store) as s:
+            return s.scalar(select(func.count()).select_from(Ticket))
+
+    before = count()
+    texts, events, _ = await run(ActionSubmitComplaint(), tracker(
+        "确认提交", "affirm", slots=COMPLAINT, events=_confirmation(1764400012.25, "first-server")))
+    number = slots(events)["ticket_number"]
+    _, replayed, _ = await run(ActionSubmitComplaint(), tracker(
+        "确认提交", "affirm", slots=COMPLAINT, events=_confirmation(1764400019.75, "second-server")))
+    assert slots(replayed)["ticket_number"] == number
+    # The submission's events were lost with its server: a bare yes later submits the same confirmation.
+    later = [*_confirmation(1764400012.25, "first-server"),
+             {"event": "action", "name": "action_listen", "timestamp": 1764400100.0},
+             {"event": "user", "text": "好的", "timestamp": 1764400101.0, "message_id": "m9"}]
+    yes, acknowledged, _ = await run(ActionAcknowledge(), tracker("好的", "affirm", slots=COMPLAINT, events=later))
+    assert slots(acknowledged)["ticket_number"] == number and number in yes[0]
+    assert count() == before + 1
+    # Another complaint confirmed later in the conversation is another ticket.
+    another = [*later, {"event": "slot", "name": "complaint_confirmed", "value": None, "timestamp": 1764400101.5},
+               {"event": "bot", "text": "请确认您的投诉……确认提交吗？", "timestamp": 1764400150.0},
+               {"event": "action", "name": "action_listen", "timestamp": 1764400150.1},
+               {"event": "user", "text": "确认提交", "timestamp": 1764400155.0, "message_id": "m10"},
+               {"event": "slot", "name": "complaint_confirmed", "value": True, "timestamp": 1764400155.1}]
+    _, second, _ = await run(ActionSubmitComplaint(), tracker("确认提交", "affirm", slots=COMPLAINT, events=another))
+    assert slots(second)["ticket_number"] != number and count() == before + 2
+
+
 # --- a bare yes ---------------------------------------------------------------------------------
 
 async def test_a_bare_yes_after_an_answer_is_never_silence(action_store):
@@ -295,3 +419,18 @@ async def test_a_yes_opening_a_conversation_says_there_is_nothing_to_confirm(act
                     [{"event": "session_started"}, {"event": "user", "text": "确认提交"}], False, None, {}, "")
     _, events, dispatcher = await run(ActionAcknowledge(), fresh)
     assert [m.get("response") for m in dispatcher.messages] == ["utter_nothing_to_confirm"] and events == []
+
+
+async def test_the_complaint_confirmation_says_every_part_even_an_empty_one(action_store):
+    from actions.complaints import ActionAskComplaintConfirmed
+
+    texts, _, dispatcher = await run(ActionAskComplaintConfirmed(), tracker(
+        "不留", "deny", slots={"complaint_hospital": "南京鼓楼医院", "complaint_description": None,
+                              "complaint_time": "昨天下午", "complaint_phone": "不留"}))
+    assert texts == ["请确认您的投诉：医院：南京鼓楼医院；经过：（未填写）；时间：昨天下午；联系电话：不留。确认提交吗？"]
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
+    texts, _, _ = await run(ActionAskComplaintConfirmed(), tracker(
+        "13912345678", "inform", slots={"complaint_hospital": "南京鼓楼医院", "complaint_description": "态度差",
+                                         "complaint_time": "昨天", "complaint_phone": "13912345678",
+                                         "complaint_phone_masked": "139****5678"}))
+    assert "联系电话：139****5678" in texts[0] and "13912345678" not in texts[0]

@@ -1,0 +1,478 @@
+"""Reading a statistics question against the store's own schema: which subjects, measures and
+period it names, and which names it uses that the store does not hold.
+
+The vocabulary is the store itself (every subject's name and aliases, every printed measure) plus
+the curated words of knowledge/data/reference.yml (how people name measures, measures the
+bulletins never print, places they hold no figures of). The NLU's entities are hints on top
+(typos, same-sounding names, periods); what the text itself names decides.
+
+    vocab = Vocabulary.load(session)           # once per process: the store does not change while it runs
+    question = vocab.read("上海瑞金医院2023年预约量", hints=entities)
+    question.foreign → ["上海瑞金医院"]: the answer is "not held", never the platform's total
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge.models import Alias, Fact, Subject
+from knowledge.names import Reference, load_reference
+
+# Kinds a name of the text may be (cities and organisations too: the NLU leaves them to us).
+SUBJECT_KINDS = ("hospital", "district", "channel", "platform", "hotline", "city", "organisation")
+# Words too common to be a measure on their own: 挂号 is how people say "booking", not the
+# self-service terminals' 挂号 column; 电话 alone is the centre's phone number.
+PLAIN_MEASURES = {"挂号", "缴费", "电话", "传真", "邮编", "网址", "E-mail", "投入使用", "合计"}
+# When one short name is a hospital and a district (鼓楼), residents mean the hospital (../shared/domain.md).
+KIND_PRIORITY = ("hospital", "platform", "channel", "district", "hotline", "city", "organisation")
+# Words that name a measure only when nothing more specific is said.
+GENERIC_MEASURE_WORDS = {"预约", "预约挂号", "预约量", "挂号量", "预约数", "预约总量"}
+# Where an institution's name ends: a span ending so that no known name covers is a hospital the
+# bulletins do not hold.
+_INSTITUTION = re.compile(r"医院|卫生院|保健院|附[一二三四五六七八九]?院|研究所|门诊部|诊所|卫生服务中心|医学中心|医疗中心|院区|分院|总院"
+                          r"|社区(?!卫生)")
+# What stands before 医院 without naming one (南京医院: Nanjing's hospitals).
+_GENERIC_LEFT = {"南京", "南京市", "各", "各家", "哪家", "哪些", "这家", "那家", "该", "本", "三甲", "公立", "民营", "大",
+                 "综合", "专科", "其他", "所有", "全市", "市内", "市区", "都市圈", "都市圈城市", "二级", "三级", "定点",
+                 "这些", "那些", "多少家", "几家", "的", "人民"}
+# Characters that end a name on its left: what is before them is not part of it.
+_NAME_LEFT = re.compile(r"[^\u4e00-\u9fffA-Za-z]|[年月份的在和跟与问查下请我想那个是有家了吗呢啊从去到给帮对比较们入约做看找用让换成再]")
+# Parts of a year the bulletins never split out: the year's figure is not an answer to them.
+_SUB_PERIOD = re.compile(r"[第前后]?[一二三四1-4]季度|Q[1-4]|上半年|下半年|\d{1,2}\s*[-~至到]\s*\d{1,2}\s*月"
+                         r"|每[天日周月]|日均|月均|平均每")
+
+
+# A city or province's own hotline (吴忠市12320, 浙江省卫生热线): a place the store may not hold.
+_PLACE_HOTLINE = re.compile(r"([\u4e00-\u9fff]{2,3}?)[市省](?:的)?(?=12320|卫生热线|热线)")
+# How many days / machines / districts: the measure's own word for it (多少天 → 天数).
+_COUNT_WORDS = re.compile(r"(多少|几)个?(天|台|区|家|人次|人)")
+_COUNT_NOUNS = {"天": "天数", "台": "台数", "区": "区", "家": "家", "人次": "人次", "人": "人数"}
+# A rate (办结率, 接通率): the bulletins print none.
+_RATE = re.compile(r"(?:(?![的之是])[\u4e00-\u9fff]){1,3}率")
+_CUMULATIVE = re.compile(r"累计|截至|截止|到目前|为止|至今|总共累计|历年")
+_PERIOD_OWN = re.compile(r"年度|全年|当年|这一年|一年|当月|新增")
+_PERIOD_WORDS = re.compile(r"(?<!\d)(?:20)?\d{2}\s*(?:年度?|[.\-/])\s*(?:\d{1,2}\s*月?份?)?(?!\d)"
+                           r"|(?<!\d)20\d{4}(?!\d)|(?<!\d)\d{1,2}\s*月份?|全年|年底|年度")
+
+
+def _readable(measure: str) -> list[str]:
+    """The ways a printed measure can be read: as printed, without brackets and symbols, and each
+    part of a slashed or dotted header (声明上传表/规定上传表, 健康档案累计上传总量·糖尿病)."""
+    plain = re.sub(r"[()（）\s]", "", measure)
+    bare = re.sub(r"[(（][^)）]*[)）]", "", measure).strip()  # 已上传表(CDA文档) → 已上传表
+    parts = [p for p in re.split(r"[/·]", plain) if len(p) >= 2]
+    return [n for n in dict.fromkeys([measure, plain, bare, re.sub(r"[/·]", "", plain), *parts]) if len(n) >= 2]
+
+
+def _subsequence(a: str, b: str) -> int:
+    """The length of the longest common subsequence (东部战区总院 is all of 东部战区总医院's order)."""
+    row = [0] * (len(b) + 1)
+    for ca in a:
+        prev = 0
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], prev + 1 if ca == cb else max(row[j], row[j - 1])
+    return row[-1]
+
+
+def _common_runs(name: str, context: str) -> int:
+    """Characters of `name` found in `context` in common runs of two or more (greedy, longest first)."""
+    total = 0
+    a, b = name, context
+    while True:
+        best, at_a, at_b = 0, 0, 0
+        for i in range(len(a)):
+            for j in range(len(b)):
+                k = 0
+                while i + k < len(a) and j + k < len(b) and a[i + k] == b[j + k] and a[i + k] not in "\0\1 ":
+                    k += 1
+                if k > best:
+                    best, at_a, at_b = k, i, j
+        if best < 2:
+            return total
+        total += best
+        a = a[:at_a] + "\0" * best + a[at_a + best:]
+        b = b[:at_b] + "\1" * best + b[at_b + best:]
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Question:
+    text: str
+    # Each name of the text with the subjects it may mean (more than one: ambiguous).
+    subjects: list[tuple[Mention, list[Subject]]] = field(default_factory=list)
+    # Names of places or institutions the store holds no figures of.
+    foreign: list[str] = field(default_factory=list)
+    # Each measure word with the printed measures it may mean.
+    measures: list[tuple[Mention, tuple[str, ...]]] = field(default_factory=list)
+    # Words for measures the bulletins never print.
+    unheld: list[str] = field(default_factory=list)
+    # The period entity (2023, 2019-10, month:10, last_year …) and a part of a year that is never held.
+    period: str | None = None
+    periods: list[str] = field(default_factory=list)  # every period named, in order (2023年和2019年10月)
+    sub_period: str | None = None
+    # The text without the names of hospitals, districts and cities and without the period: what
+    # is left names the measure (platform and channel names stay: they qualify a hospital's column).
+    context: str = ""
+    # Platforms and channels named beside a hospital or district: they say which of its figures.
+    qualifiers: list[Subject] = field(default_factory=list)
+    # Names that are also a measure (快速预约), taken as names: a follow-up may mean the measure.
+    dual: list[tuple[Mention, tuple[str, ...]]] = field(default_factory=list)
+    # Whether the running total (截至…累计) or the period's own figure is asked; None: not said.
+    cumulative: bool | None = None
+
+    @property
+    def subject_list(self) -> list[Subject]:
+        out: list[Subject] = []
+        for _, found in self.subjects:
+            if len(found) == 1 and found[0] not in out:
+                out.append(found[0])
+        return out
+
+    @property
+    def ambiguous(self) -> list[tuple[Mention, list[Subject]]]:
+        return [(m, found) for m, found in self.subjects if len(found) > 1]
+
+
+@dataclass
+class Vocabulary:
+    names: dict[str, list[Subject]]
+    measures: dict[str, tuple[str, ...]]
+    unheld: tuple[str, ...]
+    places: tuple[str, ...]
+    held_measures: frozenset[str]
+    # Every printed measure → the words that name it (itself, its readable forms, reference aliases).
+    measure_names: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session, reference: Reference | None = None) -> "Vocabulary":
+        reference = reference or load_reference()
+        names: dict[str, list[Subject]] = {}
+        # Channels without figures are no subjects: 12320电话预约 the channel has none, 12320 电话预约
+        # is the hotline's. (A city without figures stays: 徐州 is asked about, and not held.)
+        with_facts = select(Fact.subject_id).distinct()
+        subjects = list(session.scalars(select(Subject).where(
+            Subject.kind.in_(SUBJECT_KINDS), (Subject.kind != "channel") | Subject.id.in_(with_facts))))
+        for subject in subjects:
+            names.setdefault(subject.name, []).append(subject)
+        by_id = {s.id: s for s in subjects}
+        for subject_id, text in session.execute(select(Alias.subject_id, Alias.text)):
+            subject = by_id.get(subject_id)
+            if subject is not None and subject not in names.setdefault(text, []):
+                names[text].append(subject)
+        for subject in subjects:  # 苏州市 as well as 苏州
+            if subject.kind == "city":
+                names.setdefault(subject.name + "市", [subject])
+        for text, found in names.items():  # the full name of one subject beats another's alias
+            exact = [s for s in found if s.name == text]
+            if exact:
+                names[text] = exact
+        held = frozenset(session.scalars(select(Fact.measure).distinct()))
+        families = {m: family for family in reference.measure_families for m in family}
+
+        def family(measure: str) -> tuple[str, ...]:  # the name itself first, then its family
+            return (measure, *(m for m in families.get(measure, ()) if m != measure))
+        measures: dict[str, tuple[str, ...]] = {}
+        for measure in held:
+            if measure not in PLAIN_MEASURES and len(measure) >= 2:
+                measures[measure] = family(measure)
+        for entry in reference.measure_aliases:
+            for alias in entry.aliases:
+                if alias not in measures:
+                    measures[alias] = family(entry.name)
+        # a plain word (挂号) names its measure only in a longer alias (自助机挂号)
+        measure_names: dict[str, set[str]] = {m: set(_readable(m)) - PLAIN_MEASURES for m in held}
+        for entry in reference.measure_aliases:
+            for member in family(entry.name):
+                if member in measure_names:
+                    measure_names[member] |= {a for a in entry.aliases if len(a) >= 2}
+        return cls(names=names, measures=measures, unheld=reference.unheld_measures,
+                   places=reference.places, held_measures=held, measure_names=measure_names)
+
+    def unexplained(self, measure: str, context: str) -> int:
+        """How many characters of the context's words no name of the measure uses: a fuzzy pick that
+        leaves several unexplained answers another question (健康档案浏览等服务累计使用 is not
+        累计采集健康档案)."""
+        used = set("".join(self.measure_names.get(measure, {measure})))
+        return sum(1 for c in context if "\u4e00" <= c <= "\u9fff" and c not in used)
+
+    def score(self, measure: str, context: str) -> tuple[float, int]:
+        """How well the context names the measure: the share of its best name found in the
+        context, in common runs of two or more characters (single characters are noise), and how
+        many characters that is. An exact name scores 1."""
+        best = (0.0, 0)
+        bare_context = re.sub(r"\d+", " ", _COUNT_WORDS.sub(lambda m: _COUNT_NOUNS[m.group(2)], context))
+        for name in self.measure_names.get(measure, {measure}):
+            if name in context:
+                found = (1.0, len(name))
+            else:  # digits match digits anywhere (12320, years): only words count
+                bare = re.sub(r"\d+", "", name)
+                if len(bare) < 2:
+                    continue
+                common = _common_runs(bare, bare_context)
+                found = (common / len(bare), common)
+            best = max(best, found, key=lambda f: (f[1], f[0]))  # the name that covers most of the words
+        return best
+
+    def read(self, text: str, hints: Iterable[dict] = ()) -> Question:
+        """The question's names, measures and period. `hints` are the NLU's entities of the text."""
+        hints = list(hints)
+        question = Question(text=text)
+        spans = self._spans(text)
+        taken: list[tuple[int, int]] = []
+        measure_names = {w for w, _, _, _ in spans if w in self.measures}
+        for word, start, end, kinds in spans:
+            if any(start < e and end > s for s, e in taken):
+                continue
+            mention = Mention(start, end, word)
+            if "name" in kinds and "measure" in kinds:
+                # 12320在线预约 is a channel and a column of the booking table: the column when
+                # another subject is named, the channel otherwise.
+                others = [s for s in self._names_elsewhere(text, start, end)]
+                kinds = {"measure"} if others else {"name"}
+                if not others:
+                    question.dual.append((mention, self.measures[word]))
+            if "name" in kinds:
+                question.subjects.append((mention, list(self.names[word])))
+            elif "measure" in kinds:
+                question.measures.append((mention, self.measures[word]))
+            elif "place" in kinds:
+                question.foreign.append(self._widen(text, start, end))
+            elif "unheld" in kinds and word not in measure_names:
+                question.unheld.append(word)
+            taken.append((start, end))
+        self._later_measures(spans, question)
+        if len(question.measures) > 1:  # 第三方渠道预约: 第三方, not also 预约
+            specific = [(m, f) for m, f in question.measures if m.text not in GENERIC_MEASURE_WORDS]
+            question.measures = specific or question.measures
+        for match in _PLACE_HOTLINE.finditer(text):
+            place = match.group(1).replace("全", "")
+            if len(place) < 2 or any(_NAME_LEFT.match(c) for c in place) or place[0] in "本各该":
+                continue
+            if not any(place in name or name.startswith(place) for name in self.names if len(name) >= 2):
+                question.foreign.append(match.group(0))
+        if _RATE.search(text) and not any("率" in m for m in self.held_measures):
+            question.unheld.append(_RATE.search(text).group(0))
+        self._by_priority(question)
+        self._extended(text, question)
+        self._institutions(text, question, taken)
+        self._hints(question, hints, taken)
+        self._fragments(text, question, taken)
+        for hint in hints:
+            if hint.get("entity") == "period" and hint.get("value"):
+                question.period = str(hint["value"])
+                if question.period not in question.periods:
+                    question.periods.append(question.period)
+        found = _SUB_PERIOD.search(text)
+        if found:
+            question.sub_period = found.group(0)
+        self._qualifiers(question)
+        question.context = self._context(text, question, hints)
+        if _CUMULATIVE.search(text):
+            question.cumulative = True
+        elif _PERIOD_OWN.search(text):
+            question.cumulative = False
+        return question
+
+    @staticmethod
+    def _by_priority(question: Question) -> None:
+        """A short name of subjects of several kinds means the kind residents mean (鼓楼: the hospital)."""
+        out = []
+        for mention, found in question.subjects:
+            kinds = {s.kind for s in found}
+            if len(kinds) > 1:
+                kind = min(kinds, key=KIND_PRIORITY.index)
+                found = [s for s in found if s.kind == kind]
+            out.append((mention, found))
+        question.subjects = out
+
+    def _extended(self, text: str, question: Question) -> None:
+        """A short hospital name with more of a name before it (泰康仙林 + 鼓楼): the hospital whose name
+        explains all of it, when there is one."""
+        out = []
+        for mention, found in question.subjects:
+            left = self._left(text, mention.start)
+            if left and left not in _GENERIC_LEFT and any(s.kind == "hospital" for s in found):
+                uncovered, best = self._explain(left + mention.text)
+                if best and uncovered == 0 and set(best) != set(found):
+                    mention, found = Mention(mention.start - len(left), mention.end, left + mention.text), best
+            out.append((mention, found))
+        question.subjects = out
+
+    def _later_measures(self, spans, question: Question) -> None:
+        """Two measure words overlapping: the one that ends later is what is asked
+        (自助终端挂号金额 is 挂号金额, not 自助终端挂号)."""
+        for word, start, end, kinds in spans:
+            if "measure" not in kinds:
+                continue
+            if word not in self.held_measures:
+                continue
+            for i, (mention, family) in enumerate(question.measures):
+                if mention.start < start < mention.end < end and mention.text not in self.held_measures:
+                    question.measures[i] = (Mention(start, end, word), self.measures[word])
+
+    @staticmethod
+    def _qualifiers(question: Question) -> None:
+        """Names that qualify another rather than being asked about: 南京 beside a Nanjing subject
+        (南京 is everyone's city), the hotline beside a city (苏州12320: Suzhou's 12320), and beside a
+        hospital or district (鼓楼医院12320在线预约: the hospital's column)."""
+        kinds = {s.kind for _, found in question.subjects for s in found}
+        keep = []
+        for mention, found in question.subjects:
+            kind = found[0].kind
+            if kind == "city" and found[0].name == "南京" and kinds - {"city", "hotline"}:
+                continue
+            if kind == "hotline" and kinds & {"city", "hospital", "district", "channel", "platform"}:
+                continue
+            if kind in ("channel", "platform") and kinds & {"hospital", "district"}:
+                question.qualifiers.append(found[0])
+                continue  # its name stays in the context: it names the column or the upload
+            keep.append((mention, found))
+        question.subjects = keep
+
+    @staticmethod
+    def _context(text: str, question: Question, hints: list[dict]) -> str:
+        chars = list(text)
+        spans = [(m.start, m.end) for m, found in question.subjects]
+        spans += [(int(h.get("start", 0)), int(h.get("end", 0))) for h in hints if h.get("entity") == "period"]
+        for start, end in spans:
+            for i in range(max(0, start), min(len(chars), end)):
+                chars[i] = " "
+        return _PERIOD_WORDS.sub(" ", "".join(chars))
+
+    # --- internals ---------------------------------------------------------------------------
+    def _spans(self, text: str) -> list[tuple[str, int, int, set[str]]]:
+        """Every vocabulary word found in the text, longest first, with what it may be."""
+        words: dict[str, set[str]] = {}
+        for word in self.names:
+            if word in text:
+                words.setdefault(word, set()).add("name")
+        for word in self.measures:
+            if word in text:
+                words.setdefault(word, set()).add("measure")
+        for word in self.places:
+            if word in text:
+                words.setdefault(word, set()).add("place")
+        for word in self.unheld:
+            if word in text:
+                words.setdefault(word, set()).add("unheld")
+        spans = []
+        for word, kinds in words.items():
+            start = text.find(word)
+            while start >= 0:
+                spans.append((word, start, start + len(word), kinds))
+                start = text.find(word, start + 1)
+        # Longest first; at equal length a name before a measure before a place.
+        spans.sort(key=lambda s: (-(s[2] - s[1]), s[1]))
+        return spans
+
+    def _names_elsewhere(self, text: str, start: int, end: int) -> list[str]:
+        rest = text[:start] + " " * (end - start) + text[end:]
+        return [w for w in self.names if len(w) >= 2 and w in rest
+                and any(s.kind in ("hospital", "district") for s in self.names[w])]
+
+    def _institutions(self, text: str, question: Question, taken: list[tuple[int, int]]) -> None:
+        """Hospital-like names (…医院, …院区, …社区): the known hospital that explains every character
+        of the name (仙林鼓楼医院 is 泰康仙林鼓楼医院, not 南京鼓楼医院; 南京市一医院 is 南京市第一医院),
+        or else a name the store does not hold (江苏省妇幼保健院 is not 南京市妇幼保健院)."""
+        measured = [(m.start, m.end) for m, _ in question.measures]
+        spans: list[tuple[int, int]] = []
+        for match in _INSTITUTION.finditer(text):
+            if any(s <= match.start() and e >= match.end() for s, e in measured):
+                continue  # part of a measure's name (医院满意度调查)
+            left = self._left(text, match.start())
+            if left in _GENERIC_LEFT or len(left) + len(match.group(0)) < 3:
+                continue  # 南京医院, 各医院: no name
+            spans.append((match.end() - len(left) - len(match.group(0)), match.end()))
+        spans = [sp for sp in spans if not any(o != sp and o[0] <= sp[0] and o[1] >= sp[1] for o in spans)]
+        for start, end in spans:
+            name = text[start:end]
+            inside = [(m, f) for m, f in question.subjects if m.start < end and m.end > start]
+            uncovered, best = self._explain(name)
+            for item in inside:
+                question.subjects.remove(item)
+            if best and uncovered == 0:
+                question.subjects.append((Mention(start, end, name), best))
+            else:
+                question.foreign.append(name)
+            taken.append((start, end))
+
+    def _fragments(self, text: str, question: Question, taken: list[tuple[int, int]]) -> None:
+        """No hospital or district named: a run of three or more characters that only one hospital's
+        name contains (博大肾科 → 南京博大肾科医院), where no other word of the question stands."""
+        if any(found[0].kind in ("hospital", "district") for _, found in question.subjects) or question.foreign:
+            return
+        busy = [False] * len(text)
+        for start, end in taken + [(m.start, m.end) for m, _ in question.measures]:
+            busy[max(0, start):end] = [True] * (min(end, len(text)) - max(0, start))
+        hospitals = {s.name: s for found in self.names.values() for s in found if s.kind == "hospital"}
+        others = [w for w, found in self.names.items() if all(s.kind != "hospital" for s in found)]
+        others += list(self.measures)
+        for length in range(8, 2, -1):
+            for start in range(0, len(text) - length + 1):
+                window = text[start:start + length]
+                if any(busy[start:start + length]) or not re.fullmatch(r"[\u4e00-\u9fff]+", window):
+                    continue
+                owners = [h for name, h in hospitals.items() if window in name]
+                if len(owners) == 1 and not any(window in w for w in others):
+                    question.subjects.append((Mention(start, start + length, window), owners))
+                    busy[start:start + length] = [True] * length
+                    taken.append((start, start + length))
+
+    def _explain(self, span: str) -> tuple[int, list[Subject]]:
+        """The hospitals (and platforms) whose names leave the fewest characters of the span
+        unexplained, and how many are left; at a tie, the names the span uses most of."""
+        best_key, best = None, []
+        for name, found in self.names.items():
+            if len(name) < 2 or not any(s.kind in ("hospital", "platform") for s in found):
+                continue
+            common = _subsequence(name, span)
+            if common < 2:
+                continue
+            key = (len(span) - common, -(common / len(name)))
+            if best_key is None or key < best_key:
+                best_key, best = key, [s for s in found if s.kind in ("hospital", "platform")]
+            elif key == best_key:
+                best += [s for s in found if s.kind in ("hospital", "platform") and s not in best]
+        if best_key is None:
+            return len(span), []
+        return best_key[0], best
+
+    @staticmethod
+    def _left(text: str, start: int, limit: int = 10) -> str:
+        """The characters of a name on the left of `start`, up to a word that ends it."""
+        i = start
+        while i > 0 and start - i < limit and not _NAME_LEFT.match(text[i - 1]):
+            i -= 1
+        return text[i:start]
+
+    def _widen(self, text: str, start: int, end: int) -> str:
+        """A place with the name it begins (上海 → 上海瑞金医院, 上海12320)."""
+        match = re.match(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}?(?:医院|卫生院|保健院|研究所|12320)", text[end:])
+        return text[start:end] + (match.group(0) if match else "")
+
+    def _hints(self, question: Question, hints: list[dict], taken: list[tuple[int, int]]) -> None:
+        """The NLU's names the text scan missed (a typo, a same-sounding name), where no foreign
+        name was found at the same place."""
+        have = {s.name for _, found in question.subjects for s in found}
+        for hint in hints:
+            kind = hint.get("entity")
+            if kind not in SUBJECT_KINDS or hint.get("ambiguous"):
+                continue
+            value = str(hint.get("value") or "")
+            start, end = int(hint.get("start", -1)), int(hint.get("end", -1))
+            if value in have or any(start < e and end > s for s, e in taken):
+                continue
+            found = [s for s in self.names.get(value, []) if s.kind == kind]
+            if found:
+                question.subjects.append((Mention(start, end, str(hint.get("typo") or value)), found[:1]))
+                have.add(value)

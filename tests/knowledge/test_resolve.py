@@ -1,0 +1,65 @@
+"""Reading a statistics question against the store's names and measures (knowledge/resolve.py)."""
+from __future__ import annotations
+
+import pytest
+
+from knowledge.resolve import Vocabulary
+
+
+@pytest.fixture
+def vocab(session) -> Vocabulary:
+    return Vocabulary.load(session)
+
+
+def names(question) -> list[str]:
+    return [s.name for s in question.subject_list]
+
+
+@pytest.mark.parametrize("text, foreign", [
+    ("上海瑞金医院2023年预约量", "上海瑞金医院"),
+    ("江苏省妇幼保健院预约挂号多少", "江苏省妇幼保健院"),   # not 南京市妇幼保健院
+    ("苏州大学附属第一医院的预约量", "苏州大学附属第一医院"),  # not the city 苏州
+    ("吴忠市12320热线接了多少电话", "吴忠市"),
+    ("北京协和医院2023年预约量", "北京协和医院"),
+])
+def test_names_the_store_does_not_hold_are_foreign(vocab, text, foreign):
+    question = vocab.read(text)
+    # what the foreign name is part of is not asked about (the city 苏州, 南京市妇幼保健院)
+    assert foreign in question.foreign and not set(names(question)) - {"南京12320卫生热线"}
+
+
+@pytest.mark.parametrize("text, subject", [
+    ("仙林鼓楼医院2023年第三方", "泰康仙林鼓楼医院"),      # the longer name the short one is part of
+    ("泰康仙林鼓楼 第三方预约", "泰康仙林鼓楼医院"),
+    ("南京市一医院的预约量", "南京市第一医院"),
+    ("东部战区总院 自助机挂号", "东部战区总医院"),
+    ("鼓楼23年第三方", "南京鼓楼医院"),                  # 鼓楼: the hospital residents mean
+    ("鼓楼区门急诊人次", "鼓楼区"),
+    ("19年10月份市儿童医院在线预约", "南京市儿童医院"),   # 份 is not part of the name
+])
+def test_hospital_names_as_people_write_them(vocab, text, subject):
+    question = vocab.read(text)
+    assert names(question) == [subject] and not question.foreign
+
+
+def test_a_generic_hospital_is_no_name(vocab):
+    question = vocab.read("2023年通过江苏省预约挂号网约南京医院的有多少")
+    assert not question.foreign and names(question) == ["江苏省预约挂号网"]
+
+
+def test_a_printed_header_beats_a_shorter_alias_it_overlaps(vocab):
+    question = vocab.read("鼓楼医院 自助终端挂号金额")
+    assert [family[0] for _, family in question.measures] == ["挂号金额"]
+
+
+def test_scope_and_parts_of_a_year(vocab):
+    assert vocab.read("截至2023年底累计采集健康档案").cumulative is True
+    assert vocab.read("2023年度注册用人单位").cumulative is False
+    assert vocab.read("2023年第一季度电话量").sub_period == "第一季度"
+    assert vocab.read("2023年上半年预约量").sub_period == "上半年"
+    assert vocab.read("2023年中大医院门急诊").sub_period is None   # 年中 here is 2023年 + 中大医院
+
+
+def test_never_printed_measures_and_rates(vocab):
+    assert vocab.read("鼓楼医院有多少张床位").unheld == ["床位"]
+    assert vocab.read("12320医疗投诉的办结率").unheld == ["办结率"]
