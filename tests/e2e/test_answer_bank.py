@@ -25,8 +25,9 @@ _spec.loader.exec_module(bench)
 pytestmark = pytest.mark.e2e
 
 PER_KIND = 10
-# Thresholds on the sample, below the whole seen bank's figures (bench/README.md).
-EXACT, WRONG, NOT_HELD = 0.80, 0.03, 0.95
+# Thresholds on the sample, below the whole seen bank's figures end to end (exact 83.8 %, wrong 1.6 %,
+# not held 90.0 %: the answers issue's closing note).
+EXACT, WRONG, NOT_HELD = 0.78, 0.04, 0.85
 
 
 def sample() -> list:
