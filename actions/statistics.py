@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from knowledge import stats
 from knowledge.models import period_label, Subject
 from knowledge.queries import NotFound
-from knowledge.resolve import Question, Vocabulary
+from knowledge.resolve import GENERIC_MEASURE_WORDS, Question, Vocabulary
 
 from actions.render import amount, ask_which, compact, figure_line, sources
 from hotline import taxonomy
@@ -98,7 +98,8 @@ class ActionStatistics(Action):
             dispatcher.utter_message(text=ask)
             return []
         chosen, miss = self.pick(s, named[0], question)
-        if miss and (named[0].kind == "city" and named[0].name == "南京" or named[0].kind == "hotline"):
+        if miss and (named[0].kind == "city" and named[0].name == "南京" or named[0].kind == "hotline"
+                     and any(_GENERIC_HOTLINE.fullmatch(m.text) for m, f in question.subjects if named[0] in f)):
             # 南京 on its own is everyone's city: a measure it lacks is the platform's or the hotline's
             owners = self.owners(s, question)
             if owners:
@@ -156,6 +157,14 @@ class ActionStatistics(Action):
             found = next((m for m in family if m in held), None)
             if found and found not in exact:
                 exact.append(found)
+        if exact and all(m.text in GENERIC_MEASURE_WORDS for m, _ in question.measures):
+            # only 预约 said: a measure whose name the question uses more of is meant (完成了多少次预约
+            # of the platform is 完成预约挂号, not its table's 合计)
+            scored = max(((vocab.score(m, question.context), m) for m in held), default=None,
+                         key=lambda x: (x[0][1], x[0][0]))
+            if scored and _strong(scored[0]) and scored[0][1] > max(len(m.text) for m, _ in question.measures) \
+                    and _explains(vocab, scored, question):
+                return [scored[1]], None
         if exact:
             return exact, None
         if question.measures:  # a measure named exactly, which this subject does not print
@@ -398,6 +407,7 @@ class ActionStatistics(Action):
         if hotlines and re.search(r"类|哪些电话|什么电话", text):
             return self.rank_categories(s, dispatcher, hotlines[0], question, period)
         kind = "district" if re.search(r"区(?!卫健委)", text) else \
+            "hospital" if re.search(r"医院|哪几家|哪家", text) else \
             "channel" if re.search(r"途径|渠道|app|APP|客户端", text) else \
             "city" if re.search(r"城市|哪些市|各市|哪个市|个市|市排", text) else "hospital"
         platforms = [sub.name for sub in question.subject_list if sub.kind == "platform"]
@@ -480,6 +490,8 @@ _FILLER = re.compile(r"[\s\d\W_a-zA-Z]|多少|几|是|的|了|吗|呢|呀|啊|�
                      r"|统计|采集|表|其中|里面")
 
 
+# The hotline named only by its number (12320总预约挂号量): the figure may be the booking platform's.
+_GENERIC_HOTLINE = re.compile(r"12320|12320热线|热线|12320卫生热线")
 # Where and when words: "not held" unless what they ask about is printed (信息中心的地址在哪).
 _ASKING_WORDS = {"在哪", "怎么走", "几点", "开门", "上班时间", "营业时间", "门诊时间", "什么时候开", "开诊"}
 # A ranking asked without the intent saying so (各市接听电话 排序, 前三的区).
@@ -545,7 +557,8 @@ _VOCABULARIES: Dict[str, Vocabulary] = {}
 def vocabulary(s) -> Vocabulary:
     """The store's vocabulary, read once per process and store (the store does not change while
     the action server runs: `make run` restarts it after an ingest)."""
-    key = str(s.get_bind().url)
+    bind = s.get_bind()
+    key = str(getattr(bind, "url", None) or bind.engine.url)  # an Engine, or a Connection of one
     if key not in _VOCABULARIES:
         _VOCABULARIES[key] = Vocabulary.load(s)
     return _VOCABULARIES[key]

@@ -206,6 +206,7 @@ _PERIODS = [
     # agents' short forms: 2019.10, 2019-10, 2019/10, 201910
     (re.compile(r"(?<![\d.])(20\d{2})\s*[.\-/]\s*(1[0-2]|0?[1-9])(?![\d.])"), "year_month"),
     (re.compile(r"(?<!\d)(20\d{2})(1[0-2]|0[1-9])(?!\d)"), "year_month"),
+    (re.compile(r"(?<![\d.])(1\d|2[0-5])\.(1[0-2]|0?[1-9])(?![\d.万亿%])"), "year_month"),  # 19.10
     # a year: 2023年, 2023年度, 2023 (not inside a longer number); 2023年12320 is the year and the hotline
     (re.compile(r"(?<!\d)(20\d{2})(?:\s*年度?(?!\s*\d{1,2}\s*月)|(?![\d年.\-/]))"), "year"),
     (re.compile(r"(?<!\d)(\d{2})\s*年(?!\s*\d{1,2}\s*月|\s*[一二三四五六七八九十]+月)"), "year"),

@@ -30,7 +30,7 @@ PLAIN_MEASURES = {"挂号", "缴费", "电话", "传真", "邮编", "网址", "E
 # When one short name is a hospital and a district (鼓楼), residents mean the hospital (../shared/domain.md).
 KIND_PRIORITY = ("hospital", "platform", "channel", "district", "hotline", "city", "organisation")
 # Words that name a measure only when nothing more specific is said.
-GENERIC_MEASURE_WORDS = {"预约", "预约挂号", "预约量", "挂号量", "预约数", "预约总量"}
+GENERIC_MEASURE_WORDS = {"预约", "预约挂号", "预约量", "挂号量", "预约数", "预约总量", "预约数量", "预约次数"}
 # Where an institution's name ends: a span ending so that no known name covers is a hospital the
 # bulletins do not hold.
 _INSTITUTION = re.compile(r"医院|卫生院|保健院|附[一二三四五六七八九]?院|研究所|门诊部|诊所|卫生服务中心|医学中心|医疗中心|院区|分院|总院"
@@ -42,7 +42,7 @@ _GENERIC_LEFT = {"南京", "南京市", "各", "各家", "哪家", "哪些", "�
 # Characters that end a name on its left: what is before them is not part of it.
 _NAME_LEFT = re.compile(r"[^\u4e00-\u9fffA-Za-z]|[年月份的在和跟与问查下请我想那个是有家了吗呢啊从去到给帮对比较们入约做看找用让换成再]")
 # Parts of a year the bulletins never split out: the year's figure is not an answer to them.
-_SUB_PERIOD = re.compile(r"[第前后]?[一二三四1-4]季度|Q[1-4]|上半年|下半年|\d{1,2}\s*[-~至到]\s*\d{1,2}\s*月"
+_SUB_PERIOD = re.compile(r"[第前后]?[一二三四1-4]季度|Q[1-4]|上半年|下半年|[上中下]旬|第[一二三四1-4]周|\d{1,2}\s*[-~至到]\s*\d{1,2}\s*月"
                          r"|每[天日周月]|日均|月均|平均每")
 
 
@@ -251,9 +251,6 @@ class Vocabulary:
                 question.unheld.append(word)
             taken.append((start, end))
         self._later_measures(spans, question)
-        if len(question.measures) > 1:  # 第三方渠道预约: 第三方, not also 预约
-            specific = [(m, f) for m, f in question.measures if m.text not in GENERIC_MEASURE_WORDS]
-            question.measures = specific or question.measures
         for match in _PLACE_HOTLINE.finditer(text):
             place = match.group(1).replace("全", "")
             if len(place) < 2 or any(_NAME_LEFT.match(c) for c in place) or place[0] in "本各该":
@@ -276,6 +273,9 @@ class Vocabulary:
         if found:
             question.sub_period = found.group(0)
         self._qualifiers(question)
+        if len(question.measures) > 1:  # 第三方渠道预约: 第三方, not also 预约
+            specific = [(m, f) for m, f in question.measures if m.text not in GENERIC_MEASURE_WORDS]
+            question.measures = specific or question.measures
         question.context = self._context(text, question, hints)
         if _CUMULATIVE.search(text):
             question.cumulative = True
@@ -320,8 +320,7 @@ class Vocabulary:
                 if mention.start < start < mention.end < end and mention.text not in self.held_measures:
                     question.measures[i] = (Mention(start, end, word), self.measures[word])
 
-    @staticmethod
-    def _qualifiers(question: Question) -> None:
+    def _qualifiers(self, question: Question) -> None:
         """Names that qualify another rather than being asked about: 南京 beside a Nanjing subject
         (南京 is everyone's city), the hotline beside a city (苏州12320: Suzhou's 12320), and beside a
         hospital or district (鼓楼医院12320在线预约: the hospital's column)."""
@@ -335,7 +334,16 @@ class Vocabulary:
                 continue
             if kind in ("channel", "platform") and kinds & {"hospital", "district"}:
                 question.qualifiers.append(found[0])
+                # 第三方平台 beside a hospital is its 第三方 column: the measure word inside the name
+                inner = [w for w in self.measures if len(w) >= 2 and w in mention.text and w != mention.text]
+                if inner:
+                    word = max(inner, key=len)
+                    start = mention.start + mention.text.index(word)
+                    question.measures.append((Mention(start, start + len(word), word), self.measures[word]))
                 continue  # its name stays in the context: it names the column or the upload
+            if kind == "hotline" and found[0].name != "江苏省12320卫生热线" and any(
+                    f[0].name == "江苏省12320卫生热线" for _, f in question.subjects):
+                continue  # 江苏全省…12320: the province's hotline, not Nanjing's
             keep.append((mention, found))
         question.subjects = keep
 
@@ -352,28 +360,37 @@ class Vocabulary:
     # --- internals ---------------------------------------------------------------------------
     def _spans(self, text: str) -> list[tuple[str, int, int, set[str]]]:
         """Every vocabulary word found in the text, longest first, with what it may be."""
-        words: dict[str, set[str]] = {}
-        for word in self.names:
-            if word in text:
-                words.setdefault(word, set()).add("name")
-        for word in self.measures:
-            if word in text:
-                words.setdefault(word, set()).add("measure")
-        for word in self.places:
-            if word in text:
-                words.setdefault(word, set()).add("place")
-        for word in self.unheld:
-            if word in text:
-                words.setdefault(word, set()).add("unheld")
         spans = []
-        for word, kinds in words.items():
+        for word, kinds in self._words(text).items():
             start = text.find(word)
             while start >= 0:
                 spans.append((word, start, start + len(word), kinds))
                 start = text.find(word, start + 1)
+        # 线上预约 合计: a word typed with a space inside it, found in the text without its spaces
+        kept = [i for i, c in enumerate(text) if not c.isspace()]
+        compact = "".join(text[i] for i in kept)
+        if len(compact) < len(text):
+            for word, kinds in self._words(compact).items():
+                start = compact.find(word)
+                while start >= 0:
+                    first, last = kept[start], kept[start + len(word) - 1] + 1
+                    if last - first > len(word):  # only where a space was taken out
+                        spans.append((word, first, last, kinds))
+                    start = compact.find(word, start + 1)
         # Longest first; at equal length a name before a measure before a place.
         spans.sort(key=lambda s: (-(s[2] - s[1]), s[1]))
         return spans
+
+    def _words(self, text: str) -> dict[str, set[str]]:
+        """Each vocabulary word the text holds, with what it may be (a name, a measure, a place, a
+        measure never printed)."""
+        words: dict[str, set[str]] = {}
+        for vocabulary, kind in ((self.names, "name"), (self.measures, "measure"), (self.places, "place"),
+                                 (self.unheld, "unheld")):
+            for word in vocabulary:
+                if word in text:
+                    words.setdefault(word, set()).add(kind)
+        return words
 
     def _names_elsewhere(self, text: str, start: int, end: int) -> list[str]:
         rest = text[:start] + " " * (end - start) + text[end:]

@@ -434,3 +434,25 @@ async def test_the_complaint_confirmation_says_every_part_even_an_empty_one(acti
                                          "complaint_time": "昨天", "complaint_phone": "13912345678",
                                          "complaint_phone_masked": "139****5678"}))
     assert "联系电话：139****5678" in texts[0] and "13912345678" not in texts[0]
+
+
+@pytest.mark.parametrize("text, intent, entities, said", [
+    # a figure question the NLU took for a topic it cannot handle: the figure, or "not held"
+    ("12320 2023 接通率", "out_of_scope", [entity("period", "2023")], "简报中没有"),
+    ("儿童医院 周末门诊时间", "inform", [entity("hospital", "南京市儿童医院")], "简报中没有"),
+])
+async def test_a_figure_question_taken_for_another_topic_is_still_answered(action_store, text, intent, entities, said):
+    from actions.dialogue import ActionOutOfScope
+
+    texts, _, _ = await run(ActionOutOfScope(), tracker(text, intent, entities))
+    assert said in texts[0]
+
+
+@pytest.mark.parametrize("intent, response", [
+    ("out_of_scope", "utter_out_of_scope"), ("other_service", "utter_other_service"), ("deny", "utter_what_is_needed"),
+])
+async def test_a_topic_the_assistant_does_not_handle_gets_its_honest_response(action_store, intent, response):
+    from actions.dialogue import ActionOutOfScope
+
+    _, _, dispatcher = await run(ActionOutOfScope(), tracker("医保卡丢了怎么办", intent))
+    assert [m.get("response") for m in dispatcher.messages] == [response]
