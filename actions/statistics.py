@@ -268,24 +268,14 @@ class ActionStatistics(Action):
             subject = stats.subject(s, name, kind)[0]
         except NotFound:
             return None
-        if measure and measure not in stats.measures(s, subject) and not any(
-                m in stats.measures(s, subject) for m in stats.family(measure)):
+        if measure and not set(stats.family(measure)) & set(stats.measures(s, subject)):
             return None
         return subject
 
-    def one(self, s, dispatcher, subject: Optional[Subject], measure: Optional[str],
+    def one(self, s, dispatcher, subject: Subject, measure: Optional[str],
             period: Optional[str], question: Optional[Question] = None) -> List[Dict[Text, Any]]:
         try:
-            if subject is None:
-                if not measure:
-                    dispatcher.utter_message(
-                        text="请问要查哪家医院、哪个区或哪个预约渠道的什么数据？"
-                             "例如：鼓楼医院2023年的预约量、玄武区门急诊人次、健康南京APP预约数量。")
-                    return []
-                lookup = stats.measure_anywhere(s, measure, period)
-                subject = lookup.facts[0].subject
-            else:
-                lookup = stats.figure(s, subject, measure, period)
+            lookup = stats.figure(s, subject, measure, period)
         except stats.UnknownMeasure as miss:
             known = "、".join(miss.known[:10]) + ("等" if len(miss.known) > 10 else "")
             what = f"“{miss.measure}”数据" if miss.measure else "统计数据"
@@ -295,9 +285,6 @@ class ActionStatistics(Action):
             return _context(subject, None, period)
         except stats.UnknownPeriod as miss:
             return self.no_period(dispatcher, miss, subject, measure)
-        except NotFound:
-            dispatcher.utter_message(text=f"“{measure}”在简报里有多家单位的数据，请问要查哪家医院、哪个区或哪个渠道的？")
-            return _context(None, measure, period)
         self.say(dispatcher, lookup, question)
         return _context(subject, measure, period)
 

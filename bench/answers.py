@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import csv
 import json
+import os
 import random
 import re
 import subprocess
@@ -192,7 +193,7 @@ async def run(rows: list[Row], seeds: Path) -> tuple[list[str], list[str]]:
     settings = Settings.from_env({"HOTLINE_VAR_DIR": str(var), "DATABASE_URL": f"sqlite:///{store}"})
     files = sorted(str(p) for p in seeds.glob("*.txt"))
     subprocess.run([str(ROOT / ".venv" / "bin" / "hotline"), "ingest", *files], check=True,
-                   env={**_env(), "DATABASE_URL": settings.database_url}, stdout=subprocess.DEVNULL)
+                   env={**os.environ, "DATABASE_URL": settings.database_url}, stdout=subprocess.DEVNULL)
     figures = store_figures(settings.database_url)
     names = store_names(settings.database_url)
     stack = Stack(settings, *free_ports(3))
@@ -211,12 +212,6 @@ async def run(rows: list[Row], seeds: Path) -> tuple[list[str], list[str]]:
     finally:
         stack.stop()
     return [grade(r, said, figures, names) for r, said in zip(rows, replies)], replies
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
 
 
 def summary(rows: list[Row], grades: list[str]) -> dict[str, float]:

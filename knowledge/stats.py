@@ -99,7 +99,7 @@ def periods(session: Session, *, subject_id: int | None = None, measure: str | N
     if subject_id is not None:
         query = query.where(Fact.subject_id == subject_id)
     if measure is not None:
-        query = query.where(Fact.measure.in_(_names(measure)))
+        query = query.where(Fact.measure.in_(family(measure)))
     return sorted(set(session.scalars(query)))
 
 
@@ -151,7 +151,7 @@ def figure(session: Session, subj: Subject, measure: str | None, period: str | N
         measure = DEFAULT_MEASURE.get(subj.kind)
         if measure is None or not _held(measure, known):
             return overview(session, subj, period, today=today, context_period=context_period)
-    names = [m for m in _names(measure) if m in known]
+    names = [m for m in family(measure) if m in known]
     if not names:
         raise UnknownMeasure(subj, measure, known)
     have = periods(session, subject_id=subj.id, measure=measure)
@@ -182,19 +182,6 @@ def overview(session: Session, subj: Subject, period: str | None = None, *, toda
     else:
         use = have[-1]
     return Lookup(facts=_facts(session, subject_id=subj.id, period=use), asked_period=period)
-
-
-def measure_anywhere(session: Session, measure: str, period: str | None, *, today: date | None = None,
-                     context_period: str | None = None) -> Lookup:
-    """A measure asked without a subject (电话预约一共多少): the subject that is not a member of a
-    ranking (the hotline, a platform, the booking platform's total row) and has it."""
-    names = _names(measure)
-    query = (select(Subject).join(Fact, Fact.subject_id == Subject.id)
-             .where(Fact.measure.in_(names), Subject.kind.not_in(RANKED_KINDS)).distinct())
-    owners = list(session.scalars(query))
-    if len(owners) != 1:
-        raise NotFound(f"{measure!r} needs a subject ({len(owners)} hold it)")
-    return figure(session, owners[0], measure, period, today=today, context_period=context_period)
 
 
 def ranking(session: Session, measure: str, period: str | None, *, kind: str | None = "hospital", n: int = 5,
@@ -248,14 +235,10 @@ def _kind_periods(session: Session, measure: str, kind: str) -> list[str]:
 
 
 def _held(measure: str, known: list[str]) -> bool:
-    return any(m in known for m in _names(measure))
+    return any(m in known for m in family(measure))
 
 
 def family(measure: str) -> tuple[str, ...]:
-    return _names(measure)
-
-
-def _names(measure: str) -> tuple[str, ...]:
     """The measure and the names it is printed under elsewhere (小计 in hospital rows is 合计 in the
     platform's total row; 医疗投诉 was 医疗服务投诉 in 2019): reference.yml's measure families."""
     for family in load_reference().measure_families:

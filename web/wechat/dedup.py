@@ -87,24 +87,23 @@ def keep_reply(session: Session, key: str, owner: str, reply: str, now: datetime
 
 def heartbeat(session: Session, owner: str, keys: Iterable[str], now: datetime | None = None) -> int:
     """``owner`` is alive and still working on ``keys``."""
-    keys = list(keys)
-    if not keys:
-        return 0
-    return session.execute(update(WechatMessage)
-                           .where(WechatMessage.owner == owner, WechatMessage.key.in_(keys),
-                                  WechatMessage.state.in_(OPEN))
-                           .values(heartbeat_at=utc(now))).rowcount
+    return _beat(session, owner, keys, utc(now))
 
 
 def release(session: Session, owner: str, keys: Iterable[str]) -> int:
     """``owner`` gives up ``keys`` (it is stopping, or WeChat's API is failing): stale at once."""
+    return _beat(session, owner, keys, RELEASED)
+
+
+def _beat(session: Session, owner: str, keys: Iterable[str], at: datetime) -> int:
+    """Set the heartbeat of ``owner``'s open claims among ``keys``; how many there were."""
     keys = list(keys)
     if not keys:
         return 0
     return session.execute(update(WechatMessage)
                            .where(WechatMessage.owner == owner, WechatMessage.key.in_(keys),
                                   WechatMessage.state.in_(OPEN))
-                           .values(heartbeat_at=RELEASED)).rowcount
+                           .values(heartbeat_at=at)).rowcount
 
 
 def _stale(before: datetime):
