@@ -36,7 +36,7 @@ GENERIC_MEASURE_WORDS = {"预约", "预约挂号", "预约量", "挂号量", "�
 _INSTITUTION = re.compile(r"医院|卫生院|保健院|附[一二三四五六七八九]?院|研究所|门诊部|诊所|卫生服务中心|医学中心|医疗中心|院区|分院|总院"
                           r"|社区(?!卫生)")
 # What stands before 医院 without naming one (南京医院: Nanjing's hospitals).
-_GENERIC_LEFT = {"南京", "南京市", "各", "各家", "哪家", "哪些", "这家", "那家", "该", "本", "三甲", "公立", "民营", "大",
+_GENERIC_LEFT = {"南京", "南京市", "各", "各家", "哪家", "小", "一家", "大一点的", "哪些", "这家", "那家", "该", "本", "三甲", "公立", "民营", "大",
                  "综合", "专科", "其他", "所有", "全市", "市内", "市区", "都市圈", "都市圈城市", "二级", "三级", "定点",
                  "这些", "那些", "多少家", "几家", "的", "人民"}
 # Characters that end a name on its left: what is before them is not part of it.
@@ -99,6 +99,16 @@ def _common_runs(name: str, context: str) -> int:
 
 
 @dataclass(frozen=True)
+class SubjectRef:
+    """A subject as the vocabulary keeps it, from one load to the end of the process: plain values,
+    not an ORM instance tied to the session that read it (the stats functions read id, kind, name)."""
+
+    id: int
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Mention:
     start: int
     end: int
@@ -109,7 +119,7 @@ class Mention:
 class Question:
     text: str
     # Each name of the text with the subjects it may mean (more than one: ambiguous).
-    subjects: list[tuple[Mention, list[Subject]]] = field(default_factory=list)
+    subjects: list[tuple[Mention, list[SubjectRef]]] = field(default_factory=list)
     # Names of places or institutions the store holds no figures of.
     foreign: list[str] = field(default_factory=list)
     # Each measure word with the printed measures it may mean.
@@ -124,28 +134,28 @@ class Question:
     # is left names the measure (platform and channel names stay: they qualify a hospital's column).
     context: str = ""
     # Platforms and channels named beside a hospital or district: they say which of its figures.
-    qualifiers: list[Subject] = field(default_factory=list)
+    qualifiers: list[SubjectRef] = field(default_factory=list)
     # Names that are also a measure (快速预约), taken as names: a follow-up may mean the measure.
     dual: list[tuple[Mention, tuple[str, ...]]] = field(default_factory=list)
     # Whether the running total (截至…累计) or the period's own figure is asked; None: not said.
     cumulative: bool | None = None
 
     @property
-    def subject_list(self) -> list[Subject]:
-        out: list[Subject] = []
+    def subject_list(self) -> list[SubjectRef]:
+        out: list[SubjectRef] = []
         for _, found in self.subjects:
             if len(found) == 1 and found[0] not in out:
                 out.append(found[0])
         return out
 
     @property
-    def ambiguous(self) -> list[tuple[Mention, list[Subject]]]:
+    def ambiguous(self) -> list[tuple[Mention, list[SubjectRef]]]:
         return [(m, found) for m, found in self.subjects if len(found) > 1]
 
 
 @dataclass
 class Vocabulary:
-    names: dict[str, list[Subject]]
+    names: dict[str, list[SubjectRef]]
     measures: dict[str, tuple[str, ...]]
     unheld: tuple[str, ...]
     places: tuple[str, ...]
@@ -156,12 +166,13 @@ class Vocabulary:
     @classmethod
     def load(cls, session: Session, reference: Reference | None = None) -> "Vocabulary":
         reference = reference or load_reference()
-        names: dict[str, list[Subject]] = {}
+        names: dict[str, list[SubjectRef]] = {}
         # Channels without figures are no subjects: 12320电话预约 the channel has none, 12320 电话预约
         # is the hotline's. (A city without figures stays: 徐州 is asked about, and not held.)
         with_facts = select(Fact.subject_id).distinct()
-        subjects = list(session.scalars(select(Subject).where(
-            Subject.kind.in_(SUBJECT_KINDS), (Subject.kind != "channel") | Subject.id.in_(with_facts))))
+        rows = session.execute(select(Subject.id, Subject.kind, Subject.name).where(
+            Subject.kind.in_(SUBJECT_KINDS), (Subject.kind != "channel") | Subject.id.in_(with_facts)))
+        subjects = [SubjectRef(*row) for row in rows]
         for subject in subjects:
             names.setdefault(subject.name, []).append(subject)
         by_id = {s.id: s for s in subjects}
@@ -445,7 +456,7 @@ class Vocabulary:
                     busy[start:start + length] = [True] * length
                     taken.append((start, start + length))
 
-    def _explain(self, span: str) -> tuple[int, list[Subject]]:
+    def _explain(self, span: str) -> tuple[int, list[SubjectRef]]:
         """The hospitals (and platforms) whose names leave the fewest characters of the span
         unexplained, and how many are left; at a tie, the names the span uses most of."""
         best_key, best = None, []

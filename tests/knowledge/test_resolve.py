@@ -63,3 +63,20 @@ def test_scope_and_parts_of_a_year(vocab):
 def test_never_printed_measures_and_rates(vocab):
     assert vocab.read("鼓楼医院有多少张床位").unheld == ["床位"]
     assert vocab.read("12320医疗投诉的办结率").unheld == ["办结率"]
+
+
+def test_a_hospital_name_one_character_off_another_is_not_taken_for_it(vocab):
+    # 南京钟山医院 is one character off 南京梅山医院: answering with 梅山医院's figures would be a wrong
+    # figure with a citation, so whatever the NLU heard, the name is not held
+    heard = [{"entity": "hospital", "value": "南京梅山医院", "start": 0, "end": 6, "typo": "南京钟山医院"}]
+    question = vocab.read("南京钟山医院2023年在线预约", heard)
+    assert "南京钟山医院" in question.foreign and not names(question)
+
+
+def test_the_vocabulary_outlives_the_session_that_read_it(engine):
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as s:  # expires its instances on close: the vocabulary keeps plain values
+        vocab = Vocabulary.load(s)
+    question = vocab.read("鼓楼医院2023年预约量")
+    assert [(s.kind, s.name) for s in question.subject_list] == [("hospital", "南京鼓楼医院")]
