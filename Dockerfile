@@ -37,10 +37,11 @@ RUN pip install --build-constraint requirements/bootstrap.lock -r requirements/r
 COPY config.yml domain.yml endpoints.yml endpoints.prod.yml credentials.yml rasa-logging.yml ./
 COPY data/ data/
 # Our NLU components and the pure Python they use, on PYTHONPATH (the packages the Makefile links
-# into .venv-rasa); nothing else: knowledge/, hotline/ ... need SQLAlchemy 2.
+# into .venv-rasa); nothing else: knowledge/, the rest of hotline/ ... need SQLAlchemy 2.
 COPY bot/ bot/
 COPY language/ language/
 COPY safety/ safety/
+COPY hotline/__init__.py hotline/privacy.py hotline/
 USER hotline
 EXPOSE 5005
 # Rasa answers / once the model is loaded (a minute or two).

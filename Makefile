@@ -139,13 +139,16 @@ endef
 $(RASA_STAMP): $(REQ)/bootstrap.lock $(REQ)/rasa.in $(REQ)/rasa.lock .python-version
 	@start=$$SECONDS
 	$(call build-venv,$(RASA_VENV),$(REQ)/rasa.in,$(REQ)/rasa.lock)
-	# Our NLU components: bot/ and the pure text rules it uses (safety/, language/) are linked (not installed) into
-	# $(RASA_VENV)/src, put on sys.path by a .pth file. Only those: the rest of the repository
-	# (knowledge/, hotline/ need SQLAlchemy 2) stays out.
-	mkdir -p $(RASA_VENV)/src
+	# Our NLU components: bot/ and the pure text rules it uses (safety/, language/, and the masker
+	# hotline/privacy.py, which Rasa's tracker stores use: bot/server/trackers.py) are linked (not installed)
+	# into $(RASA_VENV)/src, put on sys.path by a .pth file. Only those: the rest of the repository
+	# (knowledge/, the rest of hotline/ need SQLAlchemy 2) stays out.
+	mkdir -p $(RASA_VENV)/src/hotline
 	ln -sfn $(CURDIR)/bot $(RASA_VENV)/src/bot
 	ln -sfn $(CURDIR)/safety $(RASA_VENV)/src/safety
 	ln -sfn $(CURDIR)/language $(RASA_VENV)/src/language
+	ln -sfn $(CURDIR)/hotline/__init__.py $(RASA_VENV)/src/hotline/__init__.py
+	ln -sfn $(CURDIR)/hotline/privacy.py $(RASA_VENV)/src/hotline/privacy.py
 	$(RASA_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))' \
 	    | { read -r site; echo "$(CURDIR)/$(RASA_VENV)/src" > "$$site/hotline-bot.pth"; }
 	# Smoke test (its chatter is shown only if it fails): Rasa, and spaCy's Chinese pipeline with

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import IntegrityError
 
-from hotline import calllog, privacy, tickets
+from hotline import calllog, contacts, privacy, tickets
 
 from actions.forms import NO_PHONE
 from actions.db import settings, write
@@ -54,29 +54,38 @@ class ActionSubmitComplaint(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         clear = [SlotSet(slot, None) for slot in FORM_SLOTS]
+        ref = tracker.get_slot("complaint_phone")  # a reference to the phone, 不留, or nothing
         if tracker.get_slot("complaint_confirmed") is not True:
+            if contacts.is_reference(ref):
+                await write(lambda s: contacts.discard(s, ref))
             return clear  # not confirmed: the form's validation already said it was cancelled
-        phone = tracker.get_slot("complaint_phone")
 
-        def open_ticket(s) -> str:
-            return tickets.open_ticket(
+        def open_ticket(s) -> tuple[str, bool]:
+            # The phone is read back once, in the ticket's own unit of work (hotline/contacts.py).
+            ticket = tickets.open_ticket(
                 s,
                 hospital=tracker.get_slot("complaint_hospital"),
                 description=tracker.get_slot("complaint_description"),
                 occurred=tracker.get_slot("complaint_time"),
-                phone=None if phone in (None, NO_PHONE) else phone,
+                phone=contacts.redeem(s, ref) if contacts.is_reference(ref) else None,
                 sender=calllog.pseudonym(settings().secret_key, tracker.sender_id),
                 idempotency_key=confirmation_key(settings().secret_key, tracker),
-            ).number
+            )
+            return ticket.number, ticket.phone is not None
 
         # Retried while the store restarts: a confirmed complaint is not dropped for a few seconds
         # of database downtime (actions/db.py).
         try:
-            number = await write(open_ticket)
+            number, with_phone = await write(open_ticket)
         except IntegrityError:  # a replay of this confirmation opened it meanwhile: now it is found
-            number = await write(open_ticket)
+            number, with_phone = await write(open_ticket)
         reply = f"您的投诉已登记，工单号：{number}。工作人员会尽快处理"
-        reply += "。" if phone in (None, NO_PHONE) else "，并通过您留的电话联系您。"
+        if with_phone:
+            reply += "，并通过您留的电话联系您。"
+        elif contacts.is_reference(ref):  # left, but kept past the retention: said, not hidden
+            reply += "。您留的电话已超过保存时限，未能随工单保存，请拨打12320告知工单号和联系电话。"
+        else:
+            reply += "。"
         dispatcher.utter_message(text=reply + "您可以凭工单号拨打12320查询进度。")
         return [*clear, SlotSet("ticket_number", number)]
 
@@ -111,5 +120,8 @@ def confirmation_key(secret: bytes, tracker: Tracker) -> Optional[str]:
     if confirming is None:
         return None
     before = events[confirming - 1] if confirming > 0 else {}
-    turn = [tracker.sender_id, before.get("event"), before.get("timestamp"), events[confirming].get("text")]
+    # Its text masked: the tracker store keeps it masked (bot/server/trackers.py), the turn in progress has it
+    # as typed, and both must name the same turn.
+    text = privacy.mask_text(events[confirming].get("text") or "")
+    turn = [tracker.sender_id, before.get("event"), before.get("timestamp"), text]
     return privacy.pseudonym(secret, json.dumps(turn, ensure_ascii=False), length=64)

@@ -12,6 +12,7 @@ the base class gives them:
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -22,10 +23,10 @@ from rasa_sdk.types import DomainDict
 
 from knowledge import queries
 
-from hotline import intents, privacy
+from hotline import contacts, intents, privacy
 from hotline.privacy import mask_phone
 from actions.render import ask_which
-from actions.db import sessions
+from actions.db import sessions, settings, write
 from database.work import in_thread
 
 MAX_TEXT = 500
@@ -129,13 +130,19 @@ class ValidateComplaintForm(HotlineFormValidation):
         text = self.text(value)
         return {"complaint_time": text[:100] if text else None}
 
-    def validate_complaint_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_complaint_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                       domain: DomainDict) -> Dict[Text, Any]:
+        """The slot keeps a one-time reference to the phone, never the phone (hotline/contacts.py):
+        Rasa's tracker store keeps slots for a while, the phone is for the ticket alone."""
         phone = normalise_phone(value)
         if phone is None:
             return {**self.reject(dispatcher, "utter_invalid_phone", "complaint_phone"),
                     "complaint_phone_masked": None}
-        return {"complaint_phone": phone, "complaint_phone_masked": mask_phone(phone)}
+        if phone == NO_PHONE:
+            return {"complaint_phone": NO_PHONE, "complaint_phone_masked": None}
+        lifetime = timedelta(minutes=settings().conversation_retention_minutes)
+        ref = await write(lambda s: contacts.keep(s, phone, lifetime=lifetime))
+        return {"complaint_phone": ref, "complaint_phone_masked": mask_phone(phone)}
 
     def validate_complaint_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[Text, Any]:

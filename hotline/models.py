@@ -61,6 +61,26 @@ class Ticket(Base):
         return f"<Ticket {self.number} {self.kind} {self.status}>"
 
 
+class PendingContact(Base):
+    """A phone a resident left in the complaint form, until the ticket is opened from it.
+
+    The form's slot (and so Rasa's tracker store) holds only ``ref``, a one-time reference, and the
+    masked number: the phone is read back once, when the confirmed complaint becomes a ticket, and
+    this row is deleted in the same unit of work (hotline/contacts.py). A row nobody redeems is
+    deleted when it expires.
+    """
+
+    __tablename__ = "pending_contact"
+    __table_args__ = (Index("ix_pending_contact_expires", "expires_at"),)
+
+    ref: Mapped[str] = mapped_column(String(40), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+    def __repr__(self) -> str:  # no phone: reprs end up in logs
+        return f"<PendingContact until {self.expires_at:%Y-%m-%d %H:%M}>"
+
+
 class TicketChange(Base):
     """One status change of a ticket (its opening included): who, when, from what to what, why."""
 

@@ -49,6 +49,10 @@ _LONGEST = 4 + 19  # digits: a country code and a bank card, the longest thing w
 _CHINESE_DIGITS = {**{c: str(i) for i, c in enumerate("〇一二三四五六七八九")},
                    "零": "0", "幺": "1", "○": "0",
                    **{c: str(i) for i, c in enumerate("零壹贰叁肆伍陆柒捌玖", start=0) if i}}
+# Every character _kind reads as a digit (\d is Unicode's decimal digits, as unicodedata.decimal), and the
+# fewest digits of anything masked (a local number): a text with fewer is left as it is, unread.
+_DIGIT_LIKE = re.compile("[\\d" + "".join(_CHINESE_DIGITS) + "]")
+_FEWEST = 7
 # Between digit groups: what people put there when they type or paste a number.
 _SEPARATORS = set("-.·・/()—–‐‑−﹣")
 _GLUE = set("-_")
@@ -289,6 +293,8 @@ def mask_phone(phone: str) -> str:
 def mask_text(text: str, *, keep: frozenset[str] | None = None) -> str:
     """Every phone, ID-card and bank-card number in a text masked, except the centre's published
     numbers (`keep`, by default those of ``publish``)."""
+    if len(_DIGIT_LIKE.findall(text)) < _FEWEST:
+        return text  # most texts: no number of any kind has fewer than 7 digits
     keep = _published if keep is None else keep
     out, last = [], 0
     for found in find_numbers(text):

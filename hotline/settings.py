@@ -41,6 +41,25 @@ def _networks(value: str) -> tuple[str, ...]:
     return tuple(networks)
 
 
+# Rasa's session (domain.yml session_config.session_expiration_time, which tests/launcher checks).
+SESSION_MINUTES = 60
+
+
+def _retention(value: str) -> int:
+    minutes = int(value)
+    if not minutes >= SESSION_MINUTES:
+        raise ValueError(f"HOTLINE_CONVERSATION_RETENTION_MINUTES is {value}: at least the session, "
+                         f"{SESSION_MINUTES} minutes")
+    return minutes
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"{value}: a positive whole number")
+    return number
+
+
 def _flag(value: str | None) -> bool:
     """An on/off variable: 1, true, yes, on (any case) are on; unset or empty is off."""
     if not value:
@@ -99,6 +118,16 @@ class Settings:
     # The crisis detector's classifier (`make crisis-model`), which the WeChat gateway scores every
     # message with; missing, the gateway still runs the detector's danger signals.
     crisis_model: Path = _env("HOTLINE_CRISIS_MODEL", PROJECT_ROOT / "var" / "crisis-model.json", Path)
+    # How long a conversation is kept by Rasa (its tracker store: bot/server/trackers.py) after its last
+    # message, and a complaint form's phone before its ticket (hotline/contacts.py). At least Rasa's
+    # session (domain.yml session_expiration_time): a resident who comes back within the session goes on.
+    conversation_retention_minutes: int = _env("HOTLINE_CONVERSATION_RETENTION_MINUTES", 120, _retention)
+    # The default shape keeps conversations in each Rasa process's memory: at most this many, the
+    # longest idle forgotten first, so that memory stays bounded whatever the traffic.
+    tracker_max_conversations: int = _env("HOTLINE_TRACKER_MAX_CONVERSATIONS", 20_000, _positive)
+    # The launcher's logs (var/log/*.log, make run): rotated past this size, this many old ones kept.
+    log_max_mb: int = _env("HOTLINE_LOG_MAX_MB", 20, _positive)
+    log_backups: int = _env("HOTLINE_LOG_BACKUPS", 5, _positive)
 
     # Production shape (docs/configuration.md; launcher/endpoints.py): each one unset keeps the embedded
     # default. Several Rasa servers behind the app (HOTLINE_RASA_URLS; empty: rasa_url alone), Rasa's

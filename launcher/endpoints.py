@@ -16,7 +16,8 @@ made here, from ``Settings``, in two parts:
 Backends (docs/configuration.md):
 
 - tracker store (HOTLINE_TRACKER_STORE_URL): Rasa's SQL tracker store on PostgreSQL, shared by all
-  Rasa servers, so any of them continues any conversation. Default: in memory, per server.
+  Rasa servers, so any of them continues any conversation. Default: in memory, per server. Either
+  way masked and expiring (bot/server/trackers.py, HOTLINE_CONVERSATION_RETENTION_MINUTES).
 - lock store (HOTLINE_LOCK_STORE_URL, redis://[:password@]host[:port][/db]): one Redis lock per
   conversation across servers, so two servers never process the same conversation at once.
 - event broker (HOTLINE_RABBITMQ_URL, amqp://user:password@host[:port]): Rasa publishes every event
@@ -44,6 +45,10 @@ SQL_BROKER = "HOTLINE_EVENT_BROKER_URL"
 # Rasa's SQL broker, one transaction per turn (bot/server/brokers.py; the endpoints files name it too).
 SQL_BROKER_TYPE = "bot.server.brokers.TurnSQLEventBroker"
 TRACKER_STORE = "HOTLINE_TRACKER_STORE_URL"
+RETENTION, MAX_CONVERSATIONS = "HOTLINE_CONVERSATION_RETENTION_MINUTES", "HOTLINE_TRACKER_MAX_CONVERSATIONS"
+# Rasa's tracker stores, masked and expiring (bot/server/trackers.py; the endpoints files name them too).
+IN_MEMORY_TYPE = "bot.server.trackers.ExpiringInMemoryTrackerStore"
+SQL_TRACKER_TYPE = "bot.server.trackers.ExpiringSQLTrackerStore"
 LOCK_HOST, LOCK_PORT, LOCK_DB, LOCK_PASSWORD = (
     "HOTLINE_LOCK_STORE_HOST", "HOTLINE_LOCK_STORE_PORT", "HOTLINE_LOCK_STORE_DB", "HOTLINE_LOCK_STORE_PASSWORD")
 RABBIT_HOST, RABBIT_PORT, RABBIT_USER, RABBIT_PASSWORD, RABBIT_QUEUE = (
@@ -93,15 +98,21 @@ def rasa_endpoints(settings: Settings, action_webhook: str, *, broker_url: str |
     ``broker_url``: the store's database as Rasa's SQL broker takes it (launcher/stack.py), used when no
     RabbitMQ is configured.
     """
-    env = {ACTION_ENDPOINT: action_webhook}
+    env = {ACTION_ENDPOINT: action_webhook, RETENTION: str(settings.conversation_retention_minutes)}
+    in_memory = {MAX_CONVERSATIONS: str(settings.tracker_max_conversations)}
     if not is_production(settings):
         if broker_url is None:
             raise ConfigurationError("the embedded configuration needs the store as Rasa's SQL event broker")
-        return RasaEndpoints(None, {**env, SQL_BROKER: broker_url})
+        return RasaEndpoints(None, {**env, **in_memory, SQL_BROKER: broker_url})
     config: dict[str, Any] = {"action_endpoint": {"url": _var(ACTION_ENDPOINT)}}
     if settings.tracker_store_url:
-        config["tracker_store"] = {"type": "SQL", "url": _var(TRACKER_STORE)}
+        config["tracker_store"] = {"type": SQL_TRACKER_TYPE, "url": _var(TRACKER_STORE),
+                                   "retention_minutes": _var(RETENTION)}
         env[TRACKER_STORE] = tracker_store_url(settings)
+    else:
+        config["tracker_store"] = {"type": IN_MEMORY_TYPE, "retention_minutes": _var(RETENTION),
+                                   "max_conversations": _var(MAX_CONVERSATIONS)}
+        env.update(in_memory)
     if settings.lock_store_url:
         config["lock_store"] = {"type": "redis", "url": _var(LOCK_HOST), "port": _var(LOCK_PORT),
                                 "db": _var(LOCK_DB), "password": _var(LOCK_PASSWORD)}
@@ -178,11 +189,11 @@ def _var(name: str) -> str:
 
 
 HEADER = """\
-# Rasa's endpoints for the production shape: tracker store on PostgreSQL, lock store on Redis, event
-# broker on RabbitMQ (launcher/endpoints.py writes this file; launcher/endpoints.embedded.yml is the
-# embedded default). Only ${VARIABLES}: Rasa substitutes them from its environment when it starts
-# (launcher/stack.py sets them from the HOTLINE_* settings; docker-compose.yml and docs/deploy.md
-# list them). Nothing secret is written here.
+# Rasa's endpoints for the production shape: tracker store on PostgreSQL (masked and expiring:
+# bot/server/trackers.py), lock store on Redis, event broker on RabbitMQ (launcher/endpoints.py
+# writes this file; launcher/endpoints.embedded.yml is the embedded default). Only ${VARIABLES}:
+# Rasa substitutes them from its environment when it starts (launcher/stack.py sets them from the
+# HOTLINE_* settings; docker-compose.yml and docs/deploy.md list them). Nothing secret is written here.
 """
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -103,6 +104,13 @@ def _private(path: str, flags: int) -> int:
     return os.open(path, flags, 0o600)
 
 
+def _truncate(path: Path) -> None:
+    try:
+        os.truncate(path, 0)
+    except FileNotFoundError:
+        pass
+
+
 @dataclass
 class Service:
     name: str
@@ -118,7 +126,10 @@ class Service:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.close_log()
         # Mode 0600: a log may hold what a process could not help writing (a traceback's values).
-        self._log = open(self.log_path, "ab" if append else "wb", opener=_private)
+        # Always O_APPEND: after rotate() truncates the file, the process writes at its new end.
+        if not append:
+            _truncate(self.log_path)
+        self._log = open(self.log_path, "ab", opener=_private)
         os.chmod(self.log_path, 0o600)
         self.process = subprocess.Popen(
             self.argv, cwd=PROJECT_ROOT, env=self.env, stdin=subprocess.DEVNULL,
@@ -132,6 +143,26 @@ class Service:
                 return resp.status == 200
         except (urllib.error.URLError, OSError):
             return False
+
+    def rotate(self, max_bytes: int, backups: int) -> bool:
+        """Past ``max_bytes``, the log is copied to ``<log>.1`` (older ones shifted up to ``backups``,
+        the oldest dropped) and emptied in place, the process writing on (copy and truncate: the
+        processes keep their file; what a process writes between the two is lost). Whether it did."""
+        try:
+            if self.log_path.stat().st_size <= max_bytes:
+                return False
+        except FileNotFoundError:
+            return False
+        for n in range(backups - 1, 0, -1):
+            older = self.log_path.with_name(f"{self.log_path.name}.{n}")
+            if older.exists():
+                older.replace(self.log_path.with_name(f"{self.log_path.name}.{n + 1}"))
+        first = self.log_path.with_name(f"{self.log_path.name}.1")
+        with open(self.log_path, "rb") as source, open(first, "wb", opener=_private) as copy:
+            shutil.copyfileobj(source, copy)
+        os.chmod(first, 0o600)
+        _truncate(self.log_path)
+        return True
 
     def exited(self) -> int | None:
         return None if self.process is None else self.process.poll()

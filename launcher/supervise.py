@@ -105,6 +105,8 @@ def _watch(stack: Stack, settings: Settings, store: tuple[int, int] | None) -> i
             print(f"== the store {make_url(settings.database_url).database} was deleted or replaced "
                   "while running: stopping; run make run again", file=sys.stderr, flush=True)
             return 1
+        for service in stack.services:  # var/log kept to a known size (docs/privacy.md)
+            service.rotate(settings.log_max_mb * 1024 * 1024, settings.log_backups)
         time.sleep(1)
     print(f"== {gone.name} exited with code {gone.exited()} (log {_show(gone.log_path)}):\n"
           f"{gone.log_tail(15)}", file=sys.stderr, flush=True)

@@ -2,6 +2,8 @@
 PostgreSQL, both seed bulletins ingested). Figures asserted here were typed from the bulletins."""
 from __future__ import annotations
 
+import json
+
 import re
 from datetime import date
 
@@ -302,8 +304,32 @@ async def test_medical_questions_get_no_diagnosis_and_120_first_when_urgent(acti
 # --- complaints -------------------------------------------------------------------------------
 
 COMPLAINT = {"complaint_hospital": "南京鼓楼医院", "complaint_description": "挂号窗口工作人员态度恶劣",
-             "complaint_time": "昨天下午", "complaint_phone": "13912345678",
+             "complaint_time": "昨天下午", "complaint_phone": "不留",
              "complaint_phone_masked": "139****5678", "complaint_confirmed": True}
+
+
+def complaint(connection, phone: str = "13912345678", lifetime_minutes: int = 120, **changes) -> dict:
+    """The form's slots as the form leaves them: the phone kept under a one-time reference."""
+    from datetime import timedelta
+
+    from sqlalchemy.orm import Session
+
+    from hotline import contacts
+
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as s:
+        ref = contacts.keep(s, phone, lifetime=timedelta(minutes=lifetime_minutes))
+        s.commit()
+    return {**COMPLAINT, "complaint_phone": ref, **changes}
+
+
+def pending_contacts(connection) -> int:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from hotline.models import PendingContact
+
+    with Session(bind=connection) as s:
+        return s.scalar(select(func.count()).select_from(PendingContact))
 
 
 async def test_a_confirmed_complaint_becomes_a_ticket_with_its_number(action_store):
@@ -311,10 +337,14 @@ async def test_a_confirmed_complaint_becomes_a_ticket_with_its_number(action_sto
 
     from hotline.tickets import get_ticket
 
-    texts, events, _ = await run(ActionSubmitComplaint(), tracker("确认", "affirm", slots=COMPLAINT))
+    pending = pending_contacts(action_store)
+    filled = complaint(action_store)
+    assert "13912345678" not in json.dumps(filled)  # the slots hold a reference, not the phone
+    texts, events, _ = await run(ActionSubmitComplaint(), tracker("确认", "affirm", slots=filled))
     number = slots(events)["ticket_number"]
     assert re.fullmatch(r"TS-\d{8}-\d{4}", number) and number in texts[0]
-    assert "13912345678" not in texts[0]
+    assert "13912345678" not in texts[0] and "通过您留的电话联系您" in texts[0]
+    assert pending_contacts(action_store) == pending  # read back once, then gone
     with Session(bind=action_store) as s:
         ticket = get_ticket(s, number)
         assert (ticket.kind, ticket.status, ticket.hospital, ticket.phone) == \
@@ -324,18 +354,33 @@ async def test_a_confirmed_complaint_becomes_a_ticket_with_its_number(action_sto
     assert all(slots(events)[k] is None for k in COMPLAINT)
 
 
+async def test_a_phone_kept_past_the_retention_is_said_to_be_lost_and_the_ticket_still_opened(action_store):
+    from sqlalchemy.orm import Session
+
+    from hotline.tickets import get_ticket
+
+    texts, events, _ = await run(ActionSubmitComplaint(), tracker(
+        "确认", "affirm", slots=complaint(action_store, lifetime_minutes=-1)))
+    number = slots(events)["ticket_number"]
+    assert "超过保存时限" in texts[0] and "12320" in texts[0]
+    with Session(bind=action_store) as s:
+        assert get_ticket(s, number).phone is None
+
+
 async def test_the_next_complaint_gets_the_next_number(action_store):
-    _, first, _ = await run(ActionSubmitComplaint(), tracker("确认", "affirm", slots=COMPLAINT))
+    _, first, _ = await run(ActionSubmitComplaint(), tracker("确认", "affirm", slots=complaint(action_store)))
     _, second, _ = await run(ActionSubmitComplaint(), tracker("确认", "affirm",
                                                               slots={**COMPLAINT, "complaint_phone": "不留"}))
     a, b = slots(first)["ticket_number"], slots(second)["ticket_number"]
     assert a[:12] == b[:12] and int(b[-4:]) == int(a[-4:]) + 1
 
 
-async def test_an_unconfirmed_complaint_makes_no_ticket(action_store):
+async def test_an_unconfirmed_complaint_makes_no_ticket_and_forgets_the_phone(action_store):
+    pending = pending_contacts(action_store)
     texts, events, _ = await run(ActionSubmitComplaint(), tracker(
-        "先不提交", "deny", slots={**COMPLAINT, "complaint_confirmed": False}))
+        "先不提交", "deny", slots=complaint(action_store, complaint_confirmed=False)))
     assert "ticket_number" not in slots(events) and texts == []
+    assert pending_contacts(action_store) == pending
 
 
 def _confirmation(said_at: float, message_id: str) -> list[dict]:
@@ -366,12 +411,14 @@ async def test_a_failover_replay_of_the_confirmation_makes_one_ticket(action_sto
             return s.scalar(select(func.count()).select_from(Ticket))
 
     before = count()
+    filled = complaint(action_store)
     texts, events, _ = await run(ActionSubmitComplaint(), tracker(
-        "确认提交", "affirm", slots=COMPLAINT, events=_confirmation(1764400012.25, "first-server")))
+        "确认提交", "affirm", slots=filled, events=_confirmation(1764400012.25, "first-server")))
     number = slots(events)["ticket_number"]
-    _, replayed, _ = await run(ActionSubmitComplaint(), tracker(
-        "确认提交", "affirm", slots=COMPLAINT, events=_confirmation(1764400019.75, "second-server")))
+    replay, replayed, _ = await run(ActionSubmitComplaint(), tracker(
+        "确认提交", "affirm", slots=filled, events=_confirmation(1764400019.75, "second-server")))
     assert slots(replayed)["ticket_number"] == number
+    assert "通过您留的电话联系您" in replay[0]  # the phone was read back by the first: the ticket has it
     # The submission's events were lost with its server: a bare yes later submits the same confirmation.
     later = [*_confirmation(1764400012.25, "first-server"),
              {"event": "action", "name": "action_listen", "timestamp": 1764400100.0},

@@ -32,16 +32,30 @@ def _tracker(slot: str, text: str, entities=()) -> Tracker:
                    "intent": {"name": "inform"}}, [], False, None, {"name": "complaint_form"}, "action_listen")
 
 
-def test_complaint_phone_is_masked_for_the_confirmation():
+async def test_complaint_phone_is_masked_for_the_confirmation_and_kept_out_of_the_slots(action_store):
+    from sqlalchemy.orm import Session
+
+    from hotline import contacts
+
     dispatcher = CollectingDispatcher()
-    events = ValidateComplaintForm().validate_complaint_phone(
-        "13912345678", dispatcher, _tracker("complaint_phone", "13912345678"), {})
-    assert events == {"complaint_phone": "13912345678", "complaint_phone_masked": "139****5678"}
+    events = await ValidateComplaintForm().validate_complaint_phone(
+        "139 1234 5678", dispatcher, _tracker("complaint_phone", "139 1234 5678"), {})
+    assert events["complaint_phone_masked"] == "139****5678"
+    ref = events["complaint_phone"]
+    assert contacts.is_reference(ref) and "1234" not in ref
+    with Session(bind=action_store) as s:
+        assert contacts.redeem(s, ref) == "13912345678"
 
 
-def test_an_invalid_phone_is_asked_again():
+async def test_a_declined_phone_keeps_nothing(action_store):
+    events = await ValidateComplaintForm().validate_complaint_phone(
+        "不方便留", CollectingDispatcher(), _tracker("complaint_phone", "不方便留"), {})
+    assert events == {"complaint_phone": NO_PHONE, "complaint_phone_masked": None}
+
+
+async def test_an_invalid_phone_is_asked_again(action_store):
     dispatcher = CollectingDispatcher()
-    events = ValidateComplaintForm().validate_complaint_phone(
+    events = await ValidateComplaintForm().validate_complaint_phone(
         "123", dispatcher, _tracker("complaint_phone", "123"), {})
     assert events["complaint_phone"] is None
     assert dispatcher.messages[0]["response"] == "utter_invalid_phone"
@@ -57,7 +71,7 @@ async def test_an_ambiguous_hospital_is_asked_about():
     assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["南京市口腔医院", "江苏省口腔医院"]
 
 
-async def test_the_form_validation_runs_as_the_action_server_runs_it():
+async def test_the_form_validation_runs_as_the_action_server_runs_it(action_store):
     """Through rasa-sdk's own run(), which asks the form's name: a phone given in the form is checked
     and masked for the confirmation."""
     domain = {"forms": {"complaint_form": {"required_slots": [
@@ -71,4 +85,5 @@ async def test_the_form_validation_runs_as_the_action_server_runs_it():
     events = await ValidateComplaintForm().run(dispatcher, tracker, domain)
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert ValidateComplaintForm().name() == "validate_complaint_form"
-    assert slots["complaint_phone"] == "13912345678" and slots["complaint_phone_masked"] == "139****5678"
+    assert slots["complaint_phone"].startswith("contact:") and slots["complaint_phone_masked"] == "139****5678"
+    assert "1234" not in str(events)

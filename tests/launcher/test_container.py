@@ -520,3 +520,32 @@ def test_each_rasa_server_gets_every_endpoint_variable_with_the_apps_backends(co
         assert {k: env[k] for k in needed} == derived.env
         command = effective_command(compose["services"][name])
         assert command[command.index("--endpoints") + 1] == "endpoints.prod.yml"
+
+
+def test_the_rasa_image_has_every_module_of_ours_that_its_code_imports():
+    """What Rasa runs (bot/ and what it imports: the tracker stores use hotline/privacy.py) is in the
+    Rasa image, which holds only those (the rest of the repository needs SQLAlchemy 2)."""
+    import ast
+
+    copied = copies(dockerfile_stages()["rasa"])
+    ours = pyproject_packages()
+    have = lambda path: any(path == c or (c.endswith("/") and path.startswith(c)) for c in copied)  # noqa: E731
+    todo, seen = [p for c in copied if c.endswith("/") for p in (ROOT / c).rglob("*.py")], set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        # Module-level imports: an import inside a function runs only where it is called (privacy's
+        # load_published reads the store in the app and the action server, never in Rasa).
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+            for name in names:
+                if name.split(".")[0] not in ours:
+                    continue
+                module = ROOT / (name.replace(".", "/") + ".py")
+                module = module if module.is_file() else ROOT / name.replace(".", "/") / "__init__.py"
+                relative = str(module.relative_to(ROOT))
+                assert have(relative), f"{path.relative_to(ROOT)} imports {name}: the Rasa image lacks {relative}"
+                todo.append(module)

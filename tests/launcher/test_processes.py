@@ -119,8 +119,11 @@ def test_endpoints_yml_needs_no_variable_and_is_the_launchers_template_with_make
     body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     assert "$" not in body  # Rasa 3.6 stops on an unset ${VARIABLE}: `rasa shell` works without any
     store = re.search(r"^STORE := (\S+)$", MAKEFILE.read_text(), re.M).group(1)
+    defaults = Settings.from_env({})
     values = {endpoints.ACTION_ENDPOINT: processes.ACTIONS.url() + "/webhook",
-              endpoints.SQL_BROKER: f"sqlite:///{store}?timeout={BROKER_SQLITE_TIMEOUT}"}
+              endpoints.SQL_BROKER: f"sqlite:///{store}?timeout={BROKER_SQLITE_TIMEOUT}",
+              endpoints.RETENTION: str(defaults.conversation_retention_minutes),
+              endpoints.MAX_CONVERSATIONS: str(defaults.tracker_max_conversations)}
     template = endpoints.EMBEDDED.read_text()
     for name, value in values.items():
         template = template.replace("${" + name + "}", value)

@@ -32,7 +32,11 @@ def test_unset_is_the_embedded_default_exactly_as_before(tmp_path):
     chosen = rasa_endpoints(settings(tmp_path), "http://127.0.0.1:5055/webhook", broker_url=BROKER)
     assert chosen.embedded and chosen.path(tmp_path) == endpoints.EMBEDDED
     assert chosen.env == {"HOTLINE_ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
-                          "HOTLINE_EVENT_BROKER_URL": BROKER}
+                          "HOTLINE_EVENT_BROKER_URL": BROKER,
+                          "HOTLINE_CONVERSATION_RETENTION_MINUTES": "120",
+                          "HOTLINE_TRACKER_MAX_CONVERSATIONS": "20000"}
+    # Conversations in memory are masked and forgotten (bot/server/trackers.py).
+    assert yaml.safe_load(endpoints.EMBEDDED.read_text())["tracker_store"]["type"] == endpoints.IN_MEMORY_TYPE
     assert not list(tmp_path.iterdir())  # nothing written
     assert settings(tmp_path).rasa_instances == ("http://127.0.0.1:5005",)
     # The checked-in file names the same broker as the generated ones (one transaction per turn).
@@ -48,7 +52,7 @@ def test_every_backend_set_is_the_checked_in_production_file_with_no_secret_in_i
         assert secret not in text
     config = yaml.safe_load(text)
     assert (config["tracker_store"]["type"], config["lock_store"]["type"], config["event_broker"]["type"]) == (
-        "SQL", "redis", "pika")
+        endpoints.SQL_TRACKER_TYPE, "redis", "pika")
     # Rasa's environment: psycopg2's URL (Rasa's driver), the Redis and RabbitMQ parts split.
     assert chosen.env["HOTLINE_TRACKER_STORE_URL"] == "postgresql://hotline:pg%40pass@db.example:5432/hotline_rasa"
     assert {k: chosen.env[k] for k in ("HOTLINE_LOCK_STORE_HOST", "HOTLINE_LOCK_STORE_PORT",
@@ -133,3 +137,14 @@ def _variables(node) -> set[str]:
     if isinstance(node, list):
         return set().union(*(_variables(v) for v in node))
     return set(re.findall(r"\$\{(\w+)\}", str(node)))
+
+
+def test_conversations_are_kept_at_least_a_session_and_the_setting_says_so(tmp_path):
+    from hotline.settings import SESSION_MINUTES
+
+    domain = yaml.safe_load((endpoints.PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    assert domain["session_config"]["session_expiration_time"] == SESSION_MINUTES
+    assert settings(tmp_path).conversation_retention_minutes == 120
+    assert settings(tmp_path, HOTLINE_CONVERSATION_RETENTION_MINUTES="1440").conversation_retention_minutes == 1440
+    with pytest.raises(ValueError, match="at least the session"):
+        settings(tmp_path, HOTLINE_CONVERSATION_RETENTION_MINUTES="30")

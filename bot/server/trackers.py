@@ -1,0 +1,162 @@
+"""Rasa's tracker stores, kept private and kept short (endpoints: ``type: bot.server.trackers.…``).
+
+Rasa keeps each conversation's events (every message as typed, every slot) in its tracker store, and
+publishes them to the event broker as it saves them. These stores differ from Rasa's own in two ways:
+
+- **Masked.** What they keep and publish has every phone, ID-card and bank-card number masked
+  (hotline/privacy.py ``mask_text``: user messages with their entities and metadata, the assistant's
+  answers, slot values). The turn being answered is untouched in memory: NLU, the policies and the
+  actions see what the resident wrote; only what outlives the turn is masked. The complaint form's
+  phone is not in any slot either (hotline/contacts.py): nothing a later turn needs is lost.
+- **Expiring.** A conversation idle for ``retention_minutes`` is forgotten. In memory (the default
+  shape) at most ``max_conversations`` are kept, the longest idle dropped first, so memory stays
+  bounded; on SQL (the production shape's PostgreSQL) the events of conversations idle past the
+  retention are deleted, at most once a minute per Rasa process.
+
+A conversation that is forgotten starts again as a new one: the retention is at least Rasa's session
+(domain.yml ``session_expiration_time``), after which Rasa starts a new session anyway.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import OrderedDict
+from typing import Any, Dict, Iterable, List, Optional, Text
+
+import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from hotline.privacy import mask_text
+
+logger = logging.getLogger(__name__)
+
+# Events whose strings may hold what a resident typed (a slot holds a message's words; the assistant
+# repeats some of them). The others hold names and numbers of Rasa's own.
+_PERSONAL = frozenset({"user", "bot", "slot", "entities"})
+_PURGE_EVERY_S = 60.0
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
+def private_event(data: Dict[Text, Any]) -> Dict[Text, Any]:
+    """An event as it is kept and published: its personal numbers masked (a new dict)."""
+    if data.get("event") not in _PERSONAL:
+        return data
+    return {k: (v if k in ("event", "timestamp", "name") else _masked(v)) for k, v in data.items()}
+
+
+def _minutes(value: Any) -> float:
+    minutes = float(value)
+    if not minutes > 0:
+        raise ValueError(f"retention_minutes must be positive, not {value!r}")
+    return minutes
+
+
+class _Private:
+    """What both stores publish: masked events (the call log reads them, the broker may be a queue)."""
+
+    async def _stream_new_events(self, event_broker: EventBroker, new_events: List[Event],
+                                 sender_id: Text) -> None:
+        for event in new_events:
+            event_broker.publish({"sender_id": sender_id, **private_event(event.as_dict())})
+
+
+class ExpiringInMemoryTrackerStore(_Private, InMemoryTrackerStore):
+    """Rasa's in-memory store, masked, with idle conversations dropped and a cap on their number."""
+
+    def __init__(self, domain: Domain, event_broker: Optional[EventBroker] = None,
+                 retention_minutes: Any = 120, max_conversations: Any = 20_000, host: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(domain, event_broker, **kwargs)
+        self.retention_s = _minutes(retention_minutes) * 60
+        self.max_conversations = int(max_conversations)
+        if self.max_conversations < 1:
+            raise ValueError("max_conversations must be at least 1")
+        self._last_saved: "OrderedDict[Text, float]" = OrderedDict()  # oldest first
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)
+        dialogue = tracker.as_dialogue().as_dict()
+        dialogue["events"] = [private_event(e) for e in dialogue["events"]]
+        self.store[tracker.sender_id] = json.dumps(dialogue)
+        self._last_saved[tracker.sender_id] = now = time.monotonic()
+        self._last_saved.move_to_end(tracker.sender_id)
+        self._forget(now)
+
+    async def _retrieve(self, sender_id: Text, fetch_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        self._forget(time.monotonic())
+        return await super()._retrieve(sender_id, fetch_all_sessions)
+
+    async def keys(self) -> Iterable[Text]:
+        self._forget(time.monotonic())
+        return list(self.store.keys())
+
+    def _forget(self, now: float) -> None:
+        """Drop the conversations idle past the retention, then the longest idle beyond the cap."""
+        dropped = 0
+        while self._last_saved:
+            sender_id, saved = next(iter(self._last_saved.items()))
+            if now - saved < self.retention_s and len(self._last_saved) <= self.max_conversations:
+                break
+            del self._last_saved[sender_id]
+            self.store.pop(sender_id, None)
+            dropped += 1
+        if dropped:
+            logger.debug("forgot %d conversations", dropped)
+
+
+class ExpiringSQLTrackerStore(_Private, SQLTrackerStore):
+    """Rasa's SQL store, masked, with events older than the retention deleted."""
+
+    def __init__(self, domain: Optional[Domain] = None, *args: Any, retention_minutes: Any = 120,
+                 **kwargs: Any) -> None:
+        super().__init__(domain, *args, **kwargs)
+        # As the store's own engines (database/engine.py): a failed statement's error quotes no event.
+        self.engine.hide_parameters = True
+        self.retention_s = _minutes(retention_minutes) * 60
+        self._purged_at = float("-inf")
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's SQLTrackerStore.save, with each new event's data masked; then the purge when due."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = private_event(event.as_dict())
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id, type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    action_name=data.get("name"), data=json.dumps(data)))
+            session.commit()
+        if time.monotonic() - self._purged_at >= _PURGE_EVERY_S:
+            self.purge()
+
+    def purge(self, now: Optional[float] = None) -> int:
+        """Delete the conversations idle for longer than the retention (their latest event older:
+        wall-clock seconds, as Rasa's timestamps); how many events. A conversation in progress is
+        never cut short: its events would be counted again by the next save (``_additional_events``)."""
+        self._purged_at = time.monotonic()
+        cutoff = (time.time() if now is None else now) - self.retention_s
+        event = self.SQLEvent
+        with self.session_scope() as session:
+            idle = (sa.select(event.sender_id).group_by(event.sender_id)
+                    .having(sa.func.max(event.timestamp) < cutoff))
+            deleted = session.query(event).filter(event.sender_id.in_(idle)).delete(synchronize_session=False)
+            session.commit()
+        if deleted:
+            logger.info("deleted %d events of conversations idle for %.0f minutes", deleted, self.retention_s / 60)
+        return deleted
