@@ -24,7 +24,7 @@ from aiohttp import web
 from web.keys import ENGINE, HTTP, SETTINGS
 from web.wechat import messages
 from web.wechat.api import CustomerService
-from web.wechat.gateway import Gateway
+from web.wechat.gateway import Gateway, Transfer
 from web.wechat.protocol import MAX_BODY, Callback, Protocol, ProtocolError, TooLarge
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,9 @@ async def callback(request: web.Request) -> web.Response:
         text = messages.UNAVAILABLE
     if text is None:
         return web.Response(text="success")
+    if isinstance(text, Transfer):
+        return web.Response(text=channel.protocol.transfer(query, message, text.account),
+                            content_type="application/xml")
     return web.Response(text=channel.protocol.reply(query, message, text), content_type="application/xml")
 
 
