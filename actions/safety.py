@@ -10,9 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge import queries
 
-from actions.db import sessions
+from actions.db import sessions, settings, write
 from actions.statistics import ActionStatistics, asks_for_figure
-from hotline import intents
+from actions.complaints import FORM_SLOTS as COMPLAINT_SLOTS
+from hotline import contacts, handoff, intents
 from database.work import in_thread
 
 # How each intent is offered back to the resident when the assistant is unsure (nlu_fallback).
@@ -26,14 +27,56 @@ async def _say(dispatcher: CollectingDispatcher, topic: str, **kwargs: Any) -> N
     await in_thread(sessions(), work)
 
 
+CRISIS_INTENTS = ("crisis", "crisis_checkin")
+
+
 class ActionHumanHandoff(Action):
+    """A resident asks for a person: an entry in the queue (hotline/handoff.py) and the handoff
+    statement, marked ``{"handoff": true, "entry": id}`` for the channel (the WeChat gateway transfers
+    the conversation). Outside the centre's hours: said honestly, with 12320, and no marker. A crisis
+    conversation keeps the crisis numbers in front of the resident. The console's lookups are agents
+    asking what residents would: answered the same, never queued."""
+
     def name(self) -> Text:
         return "action_human_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        await _say(dispatcher, "human_handoff", json_message={"handoff": True})
-        return [SlotSet("requested_slot", None)]
+        config = settings()
+        crisis = _crisis_in_session(tracker)
+        open_now = handoff.within_hours(config.handoff_hours)
+        resident = handoff.is_resident(tracker.sender_id)
+
+        phone_ref = tracker.get_slot("complaint_phone")  # a complaint form broken off: its phone is forgotten
+
+        def work(s) -> list[tuple[str, dict | None]]:
+            contacts.discard(s, phone_ref)
+            entry = None
+            if resident:
+                entry = handoff.request(s, handoff.sender_of(config.secret_key, tracker.sender_id),
+                                        crisis=crisis, open_now=open_now)
+            if not open_now:
+                said = [(queries.statement(s, "human_handoff_closed").text, None)]
+            else:
+                marker = {"handoff": True, **({"entry": entry.id} if entry is not None else {})}
+                said = [(queries.statement(s, "human_handoff").text, marker)]
+            if crisis:
+                said.append((queries.statement(s, "crisis_numbers").text, None))
+            return said
+
+        for text, marker in await write(work):
+            dispatcher.utter_message(text=text, **({"json_message": marker} if marker else {}))
+        return [SlotSet("requested_slot", None), *(SlotSet(slot, None) for slot in COMPLAINT_SLOTS)]
+
+
+def _crisis_in_session(tracker: Tracker) -> bool:
+    """Whether the crisis detector flagged a message of this session (the NLU's crisis intents)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            return False
+        if event.get("event") == "user" and ((event.get("parse_data") or {}).get("intent") or {}).get("name") in CRISIS_INTENTS:
+            return True
+    return False
 
 
 # Signs domain.md names as urgent (chest pain, breathing, unconsciousness) and their neighbours:

@@ -3,7 +3,7 @@
 Rasa's SQL event broker (``bot.server.brokers.TurnSQLEventBroker``: Rasa 3.6's ``SQLEventBroker``,
 one transaction a turn, pointed at the store's database) appends every tracker event to the table
 ``events`` (id, sender_id, data = the event dict as JSON). ``consume_once`` turns the user messages
-among them into ``CallTurn`` rows and deletes the rows it read, all in one transaction: no clear
+among them into ``CallTurn`` rows (the assistant's messages, masked, onto the turn they answer) and deletes the rows it read, all in one transaction: no clear
 text stays in the broker table, and a crash before the commit loses nothing (the same rows are read
 again next time). Turns are deduplicated by the message's ``message_id`` (a hash of the row when
 there is none), so a redelivered event adds nothing.
@@ -210,6 +210,8 @@ def _apply(session: Session, senders: dict[str, _Sender], name: str, event: dict
         state.conversation.loop = loop if isinstance(loop, str) and loop else None
     elif kind == "slot" and event.get("name") == TICKET_SLOT and event.get("value"):
         _link_ticket(session, _state(session, senders, name), str(event["value"]))
+    elif kind == "bot" and event.get("text"):
+        _answer(session, _state(session, senders, name), str(event["text"]))
 
 
 def _user(session: Session, state: _Sender, event: dict, key: str) -> None:
@@ -252,6 +254,19 @@ def _link_ticket(session: Session, state: _Sender, number: str) -> None:
         log.warning("ticket %s: no turn of its sender in the call log to link it to", number)
         return
     turn.ticket = number[:20]
+
+
+def _answer(session: Session, state: _Sender, text: str) -> None:
+    """The assistant's message, masked, onto the turn it answers (the transcript an agent reads when
+    the conversation is handed over); a message before any turn (a greeting) is not kept."""
+    turn = state.last_turn
+    if turn is None and state.conversation.last_turn_id is not None:
+        turn = session.get(CallTurn, state.conversation.last_turn_id)
+    if turn is None:
+        return
+    masked = mask_text(text)[:MAX_TEXT]
+    turn.answer = masked if not turn.answer else f"{turn.answer}\n{masked}"[:MAX_TEXT * 2]
+    state.last_turn = turn
 
 
 def _entities(entities) -> list[dict]:

@@ -157,6 +157,9 @@ class CallTurn(Base):
     entities: Mapped[list] = mapped_column(JSON)  # [{"entity": …, "value": … (masked)}]
     ticket: Mapped[str | None] = mapped_column(String(20))  # the ticket number this turn led to
     loop: Mapped[str | None] = mapped_column(String(64))  # the active form when it came
+    # What the assistant answered to it (its bot events' texts, masked): the transcript an agent reads
+    # when the conversation is handed over (hotline/handoff.py).
+    answer: Mapped[str | None] = mapped_column(Text)
 
     conversation: Mapped[CallConversation] = relationship()
 
@@ -234,3 +237,56 @@ class TicketAudit(Base):
     ticket_number: Mapped[str] = mapped_column(String(20))
     action: Mapped[str] = mapped_column(String(20))  # viewed, status, registered
     detail: Mapped[str | None] = mapped_column(String(200))  # open → in_progress
+
+
+# --- human handoff: the queue of conversations waiting for an agent (hotline/handoff.py) ----------
+
+
+class Handoff(Base):
+    """A conversation handed to a person: waiting → taken → closed, or expired (nobody took it in
+    time, or outside the centre's hours). One open entry per sender at most."""
+
+    __tablename__ = "handoff"
+    __table_args__ = (Index("ix_handoff_queue", "state", "crisis", "created_at"),
+                      Index("ix_handoff_sender", "sender", "state"),
+                      Index("ix_handoff_created", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(16))  # the call log's pseudonym
+    channel: Mapped[str] = mapped_column(String(10))  # wechat, rest
+    state: Mapped[str] = mapped_column(String(10))  # waiting, taken, closed, expired
+    crisis: Mapped[bool] = mapped_column(default=False)
+    # How an agent's answer reaches the resident: on WeChat the OpenID, sealed as the gateway seals
+    # its rows (web/wechat/seal.py); None on REST, and cleared once the entry is closed or expired.
+    reach: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    last_message_at: Mapped[datetime] = mapped_column(DateTime)  # the resident's latest (WeChat's 48 h)
+    crisis_at: Mapped[datetime | None] = mapped_column(DateTime)  # when a crisis was first seen in it
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime)
+    first_answer_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    agent: Mapped[str | None] = mapped_column(String(100))  # a console agent, or a WeChat kf account
+    # agent:<name>, kf:<account>, timeout, outside_hours
+    closed_by: Mapped[str | None] = mapped_column(String(110))
+    ticket: Mapped[str | None] = mapped_column(String(20))  # a ticket of the conversation, if any
+
+    def __repr__(self) -> str:  # no reach in logs
+        return f"<Handoff {self.id} {self.channel} {self.state}{' crisis' if self.crisis else ''}>"
+
+
+class HandoffMessage(Base):
+    """What was said while a person held (or was to hold) the conversation: the resident's messages
+    the gateway kept from the assistant, the agent's answers, the notices sent. Masked text."""
+
+    __tablename__ = "handoff_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoff.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    author: Mapped[str] = mapped_column(String(10))  # resident, agent, notice
+    agent: Mapped[str | None] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)  # masked
+    crisis: Mapped[bool] = mapped_column(default=False)  # the crisis detector flagged it
+    # agent answers and notices: sent (customer-service API), failed, stored (REST: nothing to push to)
+    delivery: Mapped[str | None] = mapped_column(String(10))
+

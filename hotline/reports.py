@@ -10,6 +10,9 @@ under the hotline's taxonomy (hotline/taxonomy.py), beside the bulletin's figure
 - Bulletin figures: the facts of the store whose period is exactly the report's (``2023``,
   ``2019-10``) about 南京12320卫生热线's call categories and work orders, quoted as printed (value
   and unit) with the bulletin's citation and the checks' flag; nothing when there are none.
+- Human handoff (hotline/handoff.py): the requests of the period (an entry each), how many were a
+  crisis, taken, answered, expired unanswered or asked outside the centre's hours, and the time from
+  the request to the first human answer (median and 90th percentile, nearest rank).
 - Formats: text (the bulletin's sentence, then tables), json, csv (English header, one row per
   category: section, category, ours, bulletin_measure, bulletin_value, bulletin_flag, source), png.
 - Phone, ID-card and bank-card numbers: the call log holds masked text only, the tickets' phones are
@@ -33,7 +36,7 @@ from pathlib import Path
 from sqlalchemy import case, distinct, func, literal_column, select, true
 from sqlalchemy.orm import Session
 
-from hotline import taxonomy
+from hotline import handoff, taxonomy
 from knowledge import queries
 from hotline.calllog import pseudonym
 from hotline.privacy import mask_text
@@ -131,6 +134,7 @@ class Report:
     bulletin: list[BulletinFigure]
     bulletin_note: str | None
     turns: list[dict] = field(default_factory=list)
+    handoff: handoff.Stats | None = None  # None in a report about one sender
 
     @property
     def conversations_total(self) -> int:
@@ -183,6 +187,7 @@ def build_report(session: Session, period: Period, *, sender: str | None = None,
         work_orders=work_orders, work_order_status=status,
         top_complaints=_top(complaints, top), top_bookings=_top(bookings, top),
         bulletin=[], bulletin_note=None, turns=turns,
+        handoff=handoff.stats(session, since, until) if name is None else None,
     )
     if name is not None:
         report.bulletin_note = "单个来访者的报告，不与简报的全市数字对比。"
@@ -307,6 +312,11 @@ def to_text(report: Report) -> str:
             lines.append(f"  来源：{citation}")
     else:
         lines.append("  " + (report.bulletin_note or "没有可对比的简报数字。"))
+    if report.handoff is not None:
+        lines += ["", "六、人工接入（本期请求）"]
+        lines += _table(["项目", "数量"], [[label, str(n)] for label, n in handoff_rows(report.handoff)])
+        lines.append(f"  请求到首次人工答复：中位数 {minutes(report.handoff.wait_median)}，"
+                     f"第90百分位 {minutes(report.handoff.wait_p90)}")
     if report.sender:
         lines += ["", "六、对话记录（号码已遮盖）"]
         for t in report.turns:
@@ -315,6 +325,22 @@ def to_text(report: Report) -> str:
             lines.append(f"  {local} [{t['category'] or taxonomy.UNCATEGORISED}] {t['intent'] or '-'}: "
                          f"{t['text']}{ticket}")
     return "\n".join(lines) + "\n"
+
+
+HANDOFF_LABELS = {"requests": "请求人工", "crisis": "其中心理危机", "taken": "坐席接入", "answered": "得到人工答复",
+                  "expired": "超时无人接入", "outside_hours": "非服务时间"}
+
+
+def handoff_rows(stats: handoff.Stats) -> list[tuple[str, int]]:
+    """The handoff counts as (label, count), in the report's order."""
+    return [(label, getattr(stats, key)) for key, label in HANDOFF_LABELS.items()]
+
+
+def minutes(seconds: float | None) -> str:
+    """A waiting time as the report says it."""
+    if seconds is None:
+        return "—（无人工答复）"
+    return f"{seconds / 60:.1f} 分钟"
 
 
 def _by_citation(figures: list[BulletinFigure]) -> dict[str, list[BulletinFigure]]:
@@ -366,6 +392,9 @@ def to_dict(report: Report) -> dict:
                       "flag": f.flag} for f in report.bulletin],
         "bulletin_note": report.bulletin_note,
         "turns": report.turns,
+        "handoff": None if report.handoff is None else {
+            **{key: getattr(report.handoff, key) for key in HANDOFF_LABELS},
+            "first_answer_seconds": {"median": report.handoff.wait_median, "p90": report.handoff.wait_p90}},
     }
 
 
@@ -404,6 +433,12 @@ def to_csv(report: Report) -> str:
         rows("work_orders", kind, n)
     for status, n in report.work_order_status.items():
         writer.writerow(["work_order_status", status, n, "", "", "", ""])
+    if report.handoff is not None:
+        for key in HANDOFF_LABELS:
+            writer.writerow(["handoff", key, getattr(report.handoff, key), "", "", "", ""])
+        for key, seconds in (("first_answer_median_seconds", report.handoff.wait_median),
+                             ("first_answer_p90_seconds", report.handoff.wait_p90)):
+            writer.writerow(["handoff", key, "" if seconds is None else round(seconds, 1), "", "", "", ""])
     return out.getvalue()
 
 
@@ -442,7 +477,7 @@ def to_png(report: Report, path: Path) -> Chart:
     cats = [*taxonomy.CATEGORIES] + ([taxonomy.UNCATEGORISED] if report.conversations[taxonomy.UNCATEGORISED]
                                       or report.messages[taxonomy.UNCATEGORISED] else [])
     figures = [f for f in report.bulletin if f.ours_key in taxonomy.CATEGORIES]
-    panels = 4 if figures else 3
+    panels = (4 if figures else 3) + (report.handoff is not None)
     with matplotlib.rc_context({"font.family": [family], "axes.unicode_minus": False}), \
             warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -464,9 +499,14 @@ def to_png(report: Report, path: Path) -> Chart:
         status_text = "，".join(f"{STATUS_LABELS[s]} {report.work_order_status[s]}" for s in STATUSES)
         _bars(axes[2], kinds, [report.work_orders[k] for k in kinds], [str(report.work_orders[k]) for k in kinds],
               f"工单（本期创建；{status_text}）")
+        if report.handoff is not None:
+            rows = handoff_rows(report.handoff)
+            _bars(axes[3], [label for label, _ in rows], [n for _, n in rows], [str(n) for _, n in rows],
+                  f"人工接入（请求到首次人工答复：中位数 {minutes(report.handoff.wait_median)}，"
+                  f"第90百分位 {minutes(report.handoff.wait_p90)}）")
         if figures:
             citations = "；".join(sorted({f.citation for f in figures}))
-            _bars(axes[3], [f.measure for f in figures], [f.number or 0.0 for f in figures],
+            _bars(axes[-1], [f.measure for f in figures], [f.number or 0.0 for f in figures],
                   [f.printed for f in figures], f"简报数字（原样引用） 来源：{citations}")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")

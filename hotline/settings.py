@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass, field, fields
+from datetime import time
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -71,6 +72,20 @@ def _flag(value: str | None) -> bool:
     raise ValueError(f"{value!r} is not on or off (1/0, true/false, yes/no, on/off)")
 
 
+def _hours(value: str) -> tuple[time, time]:
+    """Opening hours "08:00-20:00" (Nanjing time; 24:00 is the end of the day; an end before the
+    start runs past midnight)."""
+    try:
+        start, end = (part.strip() for part in value.split("-"))
+        first = time.fromisoformat(start)
+        last = time.max if end == "24:00" else time.fromisoformat(end)
+    except ValueError:
+        raise ValueError(f"HOTLINE_HANDOFF_HOURS: {value!r} is not HH:MM-HH:MM") from None
+    if first == last:
+        raise ValueError(f"HOTLINE_HANDOFF_HOURS: {value!r} opens and closes at the same time")
+    return first, last
+
+
 MIN_KEY_BYTES = 16  # shorter keys make pseudonyms of guessable ids (phone-like sender ids) brute-forceable
 
 
@@ -108,6 +123,14 @@ class Settings:
     # for another process's sweep. Below docker-compose.yml's stop_grace_period (30 s) with room for
     # the requests in flight (web/app.py) and the rest of the cleanup.
     wechat_drain_timeout: float = _env("HOTLINE_WECHAT_DRAIN_TIMEOUT", 20.0, float)
+    # The customer-service account (kf2001@gh_…) a WeChat transfer names (TransInfo/KfAccount); unset:
+    # WeChat offers the conversation to every agent of the account (web/wechat/gateway.py).
+    wechat_kf_account: str | None = _env("WECHAT_KF_ACCOUNT", None)
+    # Human handoff (hotline/handoff.py): seconds a conversation waits in the queue before the resident
+    # is told that nobody could take it (and given 12320), and the hours agents take conversations,
+    # Nanjing time, every day ("08:00-20:00"; "00:00-24:00", the default, is always).
+    handoff_wait: float = _env("HOTLINE_HANDOFF_WAIT", 600.0, float)
+    handoff_hours: tuple[time, time] = _env("HOTLINE_HANDOFF_HOURS", (time(0), time.max), _hours)
     # The agent console's session cookie gets the Secure flag (HOTLINE_COOKIE_SECURE=1) when the app
     # is served behind HTTPS; off by default so that http://127.0.0.1 works for `make run` and tests.
     cookie_secure: bool = _env("HOTLINE_COOKIE_SECURE", False, _flag)

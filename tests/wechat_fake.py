@@ -1,9 +1,11 @@
-"""WeChat's side, for the gateway's tests (tests/web/test_wechat.py, tests/e2e/test_wechat_e2e.py).
+"""WeChat's side, for the gateway's tests (tests/web/test_wechat.py, tests/e2e/test_wechat_e2e.py,
+tests/e2e/test_handoff_e2e.py).
 
 - ``WechatServer``: builds callbacks exactly as WeChat's servers send them to an official account,
   with wechatpy's signer and crypto: the query string (signature, timestamp, nonce, openid; in safe
   mode encrypt_type=aes and msg_signature) and the XML body (in safe mode ``<xml><ToUserName/>
-  <Encrypt/></xml>``); and reads our passive replies as WeChat would (decrypting them in safe mode).
+  <Encrypt/></xml>``); and reads our passive replies as WeChat would (decrypting them in safe mode),
+  the transfer to customer service (``transfer_customer_service``) included (``read_fields``).
 - ``FakeWechatApi``: the two calls of WeChat's API the gateway makes, served on loopback with
   WeChat's JSON and errcodes, recording what it received: ``GET /cgi-bin/token`` and
   ``POST /cgi-bin/message/custom/send``. WeChat's servers cannot be reached from here.
@@ -102,13 +104,24 @@ class WechatServer:
 
     def read_reply(self, body: str) -> BaseMessage:
         """Our passive reply as WeChat reads it (checked and decrypted in safe mode)."""
+        return parse_message(self._plain(body))
+
+    def read_fields(self, body: str) -> dict[str, str]:
+        """Our passive reply's elements, for the replies wechatpy does not parse (the transfer to
+        customer service: MsgType transfer_customer_service, and TransInfo's KfAccount)."""
+        import defusedxml.ElementTree as ET
+
+        root = ET.fromstring(self._plain(body))
+        return {child.tag: child.text or "" for child in root.iter() if child is not root and child.tag != "TransInfo"}
+
+    def _plain(self, body: str) -> str:
         if self.aes_key:
             import defusedxml.ElementTree as ET
 
             root = ET.fromstring(body)
             body = self.crypto.decrypt_message(body, root.findtext("MsgSignature"), root.findtext("TimeStamp"),
                                                root.findtext("Nonce"))
-        return parse_message(body)
+        return body
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The application factory and its entry point (``hotline-app``, ``python -m web``).
 
 Everything with a lifetime is opened and closed by a cleanup context, in this order (and closed in
-the reverse order): the store's engine, the HTTP client session, the call-log consumer.
+the reverse order): the store's engine, the HTTP client session, the call-log consumer, the WeChat
+gateway, the handoff queue's sweep.
 """
 from __future__ import annotations
 
@@ -21,10 +22,11 @@ from hotline.settings import Settings
 from web.broker import EventBrokerConsumer
 from web.console import add_console
 from web.calllog import CallLogTask
-from web.keys import CALL_LOG, ENGINE, EVENT_BROKER, HTTP, SETTINGS
+from web.handoff import HandoffSweep
+from web.keys import CALL_LOG, ENGINE, EVENT_BROKER, HANDOFF, HTTP, SETTINGS
 from web.routes import routes
 from web.wechat.accesslog import RedactingAccessLogger
-from web.wechat.routes import add_wechat
+from web.wechat.routes import WECHAT, add_wechat
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(http_client)
     app.cleanup_ctx.append(call_log_consumer)
     add_wechat(app)  # /wechat: the official account's gateway (web/wechat); uses the engine and HTTP client
+    app.cleanup_ctx.append(handoff_sweep)  # after the gateway: it tells WeChat residents through it
     if settings.rabbitmq_url:
         app.cleanup_ctx.append(event_broker_consumer)
     return app
@@ -71,6 +74,20 @@ async def call_log_consumer(app: web.Application) -> AsyncIterator[None]:
     consumer.start()
     yield
     await consumer.stop()
+
+
+async def handoff_sweep(app: web.Application) -> AsyncIterator[None]:
+    # Expires the queue's waiting entries (web/handoff.py); WeChat residents are told through the
+    # gateway when it is configured.
+    def deliver():
+        channel = app.get(WECHAT)
+        return channel.gateway.deliver if channel is not None else None
+
+    sweep = HandoffSweep(app[ENGINE], app[SETTINGS], deliver)
+    app[HANDOFF] = sweep
+    sweep.start()
+    yield
+    await sweep.stop()
 
 
 async def event_broker_consumer(app: web.Application) -> AsyncIterator[None]:

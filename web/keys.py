@@ -12,6 +12,7 @@ from hotline.settings import Settings
 
 from web.broker import EventBrokerConsumer
 from web.calllog import CallLogTask
+from web.handoff import HandoffSweep
 
 SETTINGS = web.AppKey("settings", Settings)
 # The knowledge store (SQLAlchemy 2, synchronous): use it from handlers through asyncio.to_thread.
@@ -21,3 +22,5 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 CALL_LOG = web.AppKey("call_log", CallLogTask)
 # Only when Rasa's event broker is RabbitMQ (HOTLINE_RABBITMQ_URL): its queue into the store.
 EVENT_BROKER = web.AppKey("event_broker", EventBrokerConsumer)
+# The handoff queue's sweep (web/handoff.py): expires waiting entries and tells their residents.
+HANDOFF = web.AppKey("handoff", HandoffSweep)

@@ -503,3 +503,89 @@ async def test_a_topic_the_assistant_does_not_handle_gets_its_honest_response(ac
 
     _, _, dispatcher = await run(ActionOutOfScope(), tracker("医保卡丢了怎么办", intent))
     assert [m.get("response") for m in dispatcher.messages] == [response]
+
+
+# --- human handoff ---------------------------------------------------------------------------------
+
+def _handoff_settings(monkeypatch, tmp_path, **env):
+    import actions.safety
+    from hotline.settings import Settings
+
+    settings = Settings.from_env({"HOTLINE_VAR_DIR": str(tmp_path), **env})
+    monkeypatch.setattr(actions.safety, "settings", lambda: settings)
+    return settings
+
+
+async def test_a_handoff_is_a_queue_entry_and_the_marker_names_it(action_store, monkeypatch, tmp_path):
+    from sqlalchemy.orm import Session
+
+    from actions.safety import ActionHumanHandoff
+    from hotline import handoff
+
+    settings = _handoff_settings(monkeypatch, tmp_path)
+    texts, _, dispatcher = await run(ActionHumanHandoff(), tracker("转人工", "human_agent"))
+    assert "转接人工坐席" in texts[0]
+    marker = next(m["custom"] for m in dispatcher.messages if m.get("custom"))
+    with Session(bind=action_store) as s:
+        entry = handoff.get(s, marker["entry"])
+        assert (entry.state, entry.channel, entry.crisis) == (handoff.WAITING, handoff.REST, False)
+        assert entry.sender == handoff.sender_of(settings.secret_key, "resident-1")
+    # Asked again: the same entry, not a second one.
+    _, _, again = await run(ActionHumanHandoff(), tracker("人工", "human_agent"))
+    assert next(m["custom"] for m in again.messages if m.get("custom"))["entry"] == marker["entry"]
+
+
+async def test_a_handoff_after_a_crisis_keeps_the_numbers_and_is_flagged(action_store, monkeypatch, tmp_path):
+    from sqlalchemy.orm import Session
+
+    from actions.safety import ActionHumanHandoff
+    from hotline import handoff
+
+    _handoff_settings(monkeypatch, tmp_path)
+    crisis = {"event": "user", "text": "不想活了", "parse_data": {"intent": {"name": "crisis"}}}
+    texts, _, dispatcher = await run(ActionHumanHandoff(), tracker("转人工", "human_agent", events=[crisis]))
+    said = "\n".join(texts)
+    assert all(number in said for number in ("12320", "120", "110")), said
+    marker = next(m["custom"] for m in dispatcher.messages if m.get("custom"))
+    with Session(bind=action_store) as s:
+        assert handoff.get(s, marker["entry"]).crisis
+
+
+async def test_outside_the_hours_the_resident_is_told_and_given_12320(action_store, monkeypatch, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from actions.safety import ActionHumanHandoff
+
+    now = datetime.now(timezone(timedelta(hours=8)))
+    opens, closes = (now + timedelta(hours=1)).strftime("%H:%M"), (now + timedelta(hours=2)).strftime("%H:%M")
+    _handoff_settings(monkeypatch, tmp_path, HOTLINE_HANDOFF_HOURS=f"{opens}-{closes}")
+    texts, _, dispatcher = await run(ActionHumanHandoff(), tracker("转人工", "human_agent"))
+    assert "不是人工坐席的服务时间" in texts[0] and "12320" in texts[0]
+    assert not any(m.get("custom") for m in dispatcher.messages)  # nothing to transfer to
+
+
+async def test_the_consoles_lookups_are_never_queued(action_store, monkeypatch, tmp_path):
+    from rasa_sdk import Tracker
+
+    from actions.safety import ActionHumanHandoff
+
+    _handoff_settings(monkeypatch, tmp_path)
+    message = {"text": "转人工", "intent": {"name": "human_agent", "confidence": 0.99}, "entities": [],
+               "intent_ranking": []}
+    t = Tracker("console-0123456789abcdef", {}, message, [], False, None, {}, "action_listen")
+    texts, _, dispatcher = await run(ActionHumanHandoff(), t)
+    assert "转接人工坐席" in texts[0]
+    assert [m["custom"] for m in dispatcher.messages if m.get("custom")] == [{"handoff": True}]
+
+
+async def test_a_handoff_breaking_off_a_complaint_forgets_its_phone_and_clears_the_form(action_store, monkeypatch,
+                                                                                        tmp_path):
+    from actions.safety import ActionHumanHandoff
+
+    _handoff_settings(monkeypatch, tmp_path)
+    pending = pending_contacts(action_store)
+    filled = complaint(action_store, complaint_confirmed=None)
+    assert pending_contacts(action_store) == pending + 1
+    _, events, _ = await run(ActionHumanHandoff(), tracker("转人工", "human_agent", slots=filled))
+    assert pending_contacts(action_store) == pending
+    assert all(slots(events)[k] is None for k in COMPLAINT)

@@ -515,3 +515,108 @@ def test_the_trusted_proxies_setting_takes_addresses_and_networks_only():
     assert Settings.from_env({}).trusted_proxies == ()
     with pytest.raises(ValueError, match="HOTLINE_TRUSTED_PROXIES"):
         Settings.from_env({"HOTLINE_TRUSTED_PROXIES": "the-proxy"})
+
+
+# --- 人工接入: the handoff queue ------------------------------------------------------------------------
+
+@pytest.fixture
+def queue(engine, clean):
+    from hotline.models import Handoff, HandoffMessage
+
+    def empty() -> None:
+        with engine.begin() as conn:
+            conn.execute(delete(HandoffMessage))
+            conn.execute(delete(Handoff))
+
+    empty()
+    yield
+    empty()
+
+
+def _handoff(engine, sender: str, **kw) -> int:
+    from hotline import handoff
+
+    with Session(engine) as s, s.begin():
+        return handoff.request(s, sender, **kw).id
+
+
+async def test_two_agents_taking_one_conversation_at_once_one_gets_it(logged_in, engine, database_url, tmp_path,
+                                                                       queue):
+    import asyncio
+
+    from hotline import handoff
+
+    with Session(engine) as s, s.begin():
+        console.add_agent(s, "li", PASSWORD)
+    other = Console(TestClient(TestServer(create_app(_settings(database_url, tmp_path)))))
+    await other.client.start_server()
+    try:
+        assert (await other.login("li")).status == 303
+        for _ in range(3):
+            entry = _handoff(engine, f"{_:016d}")
+            await logged_in.page("/console/queue")
+            await other.page("/console/queue")
+            first, second = await asyncio.gather(logged_in.post(f"/console/queue/{entry}/take", {}),
+                                                 other.post(f"/console/queue/{entry}/take", {}))
+            assert sorted([first.status, second.status]) == [303, 409]
+            loser = second if first.status == 303 else first
+            assert "已被其他坐席接入" in await loser.text()
+            with Session(engine) as s:
+                taken = handoff.get(s, entry)
+                assert taken.agent == (NAME if first.status == 303 else "li")
+                assert s.scalar(select(func.count()).select_from(TicketAudit).where(
+                    TicketAudit.ticket_number == f"HO-{entry}", TicketAudit.action == "taken")) == 1
+    finally:
+        await other.client.close()
+
+
+async def test_an_agent_answers_and_closes_only_what_they_took(logged_in, engine, queue):
+    from hotline import handoff
+
+    entry = _handoff(engine, "a" * 16)
+    page = await logged_in.page(f"/console/queue/{entry}")
+    assert "REST" in page and "答复内容" not in page  # not taken: no answer form
+    resp = await logged_in.post(f"/console/queue/{entry}/answer", {"text": "您好"})
+    assert resp.status == 409 and "请先接入" in await resp.text()
+    with Session(engine) as s, s.begin():
+        handoff.take(s, entry, "li")
+    resp = await logged_in.post(f"/console/queue/{entry}/answer", {"text": "您好"})
+    assert resp.status == 409 and "其他坐席" in await resp.text()
+    with Session(engine) as s, s.begin():
+        s.get(handoff.Handoff, entry).agent = NAME
+    # REST: stored, not pushed, and said so.
+    resp = await logged_in.post(f"/console/queue/{entry}/answer", {"text": "请拨打12320，电话13912345678"})
+    assert resp.status == 303 and resp.headers["Location"].endswith("done=stored")
+    page = await logged_in.page(resp.headers["Location"])
+    assert "REST 渠道无法推送" in page and "139****5678" in page and PHONE not in page
+    resp = await logged_in.post(f"/console/queue/{entry}/close", {})
+    assert resp.status == 303
+    assert (await logged_in.post(f"/console/queue/{entry}/close", {})).status == 409
+    audit = await logged_in.page(f"/console/audit?number=HO-{entry}")
+    for label in ("答复来访者", "结束会话"):  # (taken in the store above, not in the console)
+        assert label in audit
+    with Session(engine) as s:
+        e = handoff.get(s, entry)
+        assert e.state == handoff.CLOSED and e.closed_by == f"agent:{NAME}" and e.first_answer_at is not None
+
+
+async def test_a_crisis_waiting_shows_on_every_page_and_heads_the_queue(logged_in, engine, queue):
+    plain = _handoff(engine, "1" * 16)
+    assert "crisis-alert" not in await logged_in.page("/console/tickets")
+    crisis = _handoff(engine, "2" * 16, crisis=True)
+    for path in ("/console/", "/console/tickets", "/console/report", "/console/queue"):
+        assert 'id="crisis-alert"' in await logged_in.page(path), path
+    page = await logged_in.page("/console/queue")
+    assert page.index(f'data-entry="{crisis}"') < page.index(f'data-entry="{plain}"')
+    await logged_in.post(f"/console/queue/{crisis}/take", {})
+    assert 'id="crisis-alert"' in await logged_in.page("/console/tickets")  # held: still shown
+    await logged_in.post(f"/console/queue/{crisis}/close", {})
+    assert 'id="crisis-alert"' not in await logged_in.page("/console/tickets")
+
+
+async def test_the_queue_pages_need_a_login(browser, queue):
+    for path in ("/console/queue", "/console/queue/1"):
+        resp = await browser.client.get(path, allow_redirects=False)
+        assert resp.status in (302, 303) and "/console/login" in resp.headers["Location"], path
+    resp = await browser.client.post("/console/queue/1/take", allow_redirects=False)
+    assert resp.status in (302, 303, 401, 403)

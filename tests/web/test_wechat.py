@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 from database import migrate
 from database.engine import make_engine
 from web.wechat.models import WechatChoice, WechatMessage
+from hotline import handoff
 from hotline.settings import Settings
 from wechat_fake import (ACCOUNT, FakeWechatApi, WechatServer, message_xml, new_aes_key, new_msg_id, new_openid,
                          sign, text_xml)
 from web import rasa
+from web.keys import ENGINE
 from web.app import create_app
 from launcher.stack import free_ports
 from web.wechat import messages, dedup as store
@@ -66,6 +68,8 @@ class FakeRasa:
         if self.status != 200:
             return web.Response(status=self.status, text="Internal Server Error")
         replies = self.script.get(message, [{"text": f"收到：{message}"}])
+        if callable(replies):  # what an action does while Rasa answers (a handoff's queue entry)
+            replies = replies(sender)
         return web.json_response([{"recipient_id": sender, **r} for r in replies])
 
     @property
@@ -626,6 +630,20 @@ async def test_a_crisis_gets_the_protocol_when_the_assistant_fails(rig_factory):
     assert await rig.ask(new_openid(), "鼓楼医院怎么挂号") == messages.UNAVAILABLE  # anything else: try again
 
 
+async def test_a_crisis_gets_the_protocol_when_the_store_is_down(rig_factory, tmp_path):
+    """No claim, no queue lookup: the detector still answers a person in crisis; anything else: try again."""
+    from safety.replies import checkin_reply, crisis_reply
+
+    rig = await rig_factory()
+    Path(rig.settings.database_url.removeprefix("sqlite:///")).unlink()
+    (tmp_path / "hotline.db").mkdir()  # not a database any more: every unit of work fails
+    rig.app[ENGINE].dispose()  # no pooled connection to the old file either
+    assert await rig.ask(new_openid(), CRISIS) == crisis_reply().text
+    assert await rig.ask(new_openid(), HOPELESS) == checkin_reply().text
+    assert await rig.ask(new_openid(), "鼓楼医院怎么挂号") == messages.UNAVAILABLE
+    assert rig.rasa.messages == []  # nothing reached the assistant: the store is where a turn starts
+
+
 async def test_the_crisis_reply_is_added_when_the_assistant_missed_it(rig_factory):
     """The assistant answered something else (a model that disagrees): the protocol comes first."""
     from safety.replies import crisis_reply
@@ -894,3 +912,161 @@ def test_the_sealed_envelope_keeps_openid_and_message_out_of_the_store():
     assert Sealer(KEY).open("msg:wx-b:1", sealed) is None  # bound to its row
     assert Sealer(b"another-key-0123456789").open("msg:wx-a:1", sealed) is None
     assert Sealer(KEY).open("msg:wx-a:1", "not sealed at all") is None
+
+
+# --- human handoff (hotline/handoff.py): transfer, held messages, kf events, expiry -----------------
+
+HANDOFF_SAID = "好的，正在为您转接人工坐席，请稍候。"
+KF = "kf2001@gh_12320nanjing"
+
+
+def _store(rig: Rig, work):
+    engine = make_engine(rig.settings.database_url, create=False)
+    try:
+        with Session(engine, expire_on_commit=False) as s, s.begin():
+            return work(s)
+    finally:
+        engine.dispose()
+
+
+def _entry_of(rig: Rig, openid: str) -> int:
+    sender = handoff.sender_of(KEY, pseudonym(KEY, openid))
+    return _store(rig, lambda s: handoff.open_entry(s, sender).id)
+
+
+def _script_handoff(rig: Rig, message: str, **kw) -> None:
+    """Rasa answers ``message`` as action_human_handoff does: a queue entry made while it answers,
+    the statement and the marker."""
+    def answer(sender: str) -> list[dict]:
+        entry = _store(rig, lambda s: handoff.request(s, handoff.sender_of(KEY, sender), **kw).id)
+        return [{"text": HANDOFF_SAID}, {"custom": {"handoff": True, "entry": entry}}]
+
+    rig.rasa.script[message] = answer
+
+
+def _reply(rig: Rig, body: str) -> dict[str, str]:
+    return rig.wechat.read_fields(body)
+
+
+async def _send(rig: Rig, openid: str, text: str) -> tuple[int, str]:
+    return await rig.post(text_xml(openid, text), openid=openid)
+
+
+async def test_a_handoff_is_a_transfer_after_the_statement_went_out(rig):
+    openid = new_openid()
+    _script_handoff(rig, "我要转人工")
+    status, body = await _send(rig, openid, "我要转人工")
+    entry = _entry_of(rig, openid)
+    assert status == 200
+    reply = _reply(rig, body)
+    assert reply["MsgType"] == "transfer_customer_service" and reply["ToUserName"] == openid
+    assert "KfAccount" not in reply  # no account chosen: WeChat offers it to every agent
+    # The statement went through the customer-service API, to this resident.
+    sent = await rig.api.wait_sent(1)
+    assert [(m["touser"], m["text"]["content"]) for m in sent] == [(openid, HANDOFF_SAID)]
+    row = _store(rig, lambda s: handoff.get(s, entry))
+    assert row.channel == handoff.WECHAT and row.reach and openid not in row.reach  # sealed
+
+
+async def test_a_chosen_customer_service_account_is_named(rig_factory):
+    rig = await rig_factory(wechat_kf_account=KF)
+    openid = new_openid()
+    _script_handoff(rig, "转人工")
+    _, body = await _send(rig, openid, "转人工")
+    assert _reply(rig, body)["KfAccount"] == KF
+
+
+async def test_while_a_person_holds_it_the_assistant_stays_out_but_a_crisis_is_answered(rig):
+    openid = new_openid()
+    _script_handoff(rig, "转人工")
+    await _send(rig, openid, "转人工")
+    entry = _entry_of(rig, openid)
+    asked = len(rig.rasa.received)
+    # Waiting: the resident's message is kept for the agent, and the transfer given again.
+    _, body = await _send(rig, openid, "我的电话是13912345678，麻烦快点")
+    assert _reply(rig, body)["MsgType"] == "transfer_customer_service"
+    # Taken in the console: nothing to say now (the agent answers).
+    _store(rig, lambda s: handoff.take(s, entry, "wang"))
+    status, body = await _send(rig, openid, "还在吗")
+    assert (status, body) == (200, "success")
+    # A crisis: the crisis reply at once, the entry raised.
+    crisis_said = await rig.ask(openid, "我真的撑不下去了，不想活了")
+    for number in ("12320", "120", "110"):
+        assert number in crisis_said
+    assert len(rig.rasa.received) == asked  # the assistant saw none of the three
+    row = _store(rig, lambda s: handoff.get(s, entry))
+    assert row.crisis and row.crisis_at is not None
+    lines = _store(rig, lambda s: [(line.who, line.text, line.crisis) for line in handoff.transcript(s, row)])
+    assert ("resident", "我的电话是139****5678，麻烦快点", False) in lines  # masked
+    assert ("resident", "我真的撑不下去了，不想活了", True) in lines
+
+
+async def test_wechats_customer_service_session_takes_and_gives_back_the_conversation(rig):
+    openid = new_openid()
+    _script_handoff(rig, "转人工")
+    await _send(rig, openid, "转人工")
+    entry = _entry_of(rig, openid)
+    kf = message_xml(openid, "event", Event="kf_create_session", KfAccount=KF)
+    assert await rig.post(kf, openid=openid) == (200, "success")
+    row = _store(rig, lambda s: handoff.get(s, entry))
+    assert (row.state, row.agent) == (handoff.TAKEN, KF)
+    # A message reaching us meanwhile goes to that agent.
+    _, body = await _send(rig, openid, "你好")
+    assert _reply(rig, body)["KfAccount"] == KF
+    switch = message_xml(openid, "event", Event="kf_switch_session", FromKfAccount=KF,
+                         ToKfAccount="kf2002@gh_12320nanjing", create_time=int(time.time()) + 1)
+    await rig.post(switch, openid=openid)
+    assert _store(rig, lambda s: handoff.get(s, entry)).agent == "kf2002@gh_12320nanjing"
+    close = message_xml(openid, "event", Event="kf_close_session", KfAccount="kf2002@gh_12320nanjing",
+                        create_time=int(time.time()) + 2)
+    assert await rig.post(close, openid=openid) == (200, "success")
+    row = _store(rig, lambda s: handoff.get(s, entry))
+    assert row.state == handoff.CLOSED and row.reach is None
+    # Back to the assistant.
+    assert await rig.ask(openid, "鼓楼医院2023年预约量多少") == "收到：鼓楼医院2023年预约量多少"
+
+
+def _statements(rig: Rig) -> None:
+    from knowledge.models import Statement
+
+    def work(s):
+        for topic, text in (("human_handoff_timeout", "坐席都在忙，请拨打12320。"),
+                            ("human_handoff_closed", "现在不是人工服务时间，请拨打12320。"),
+                            ("crisis_numbers", "请马上拨打12320；有生命危险拨打120；身边有危险拨打110。")):
+            s.add(Statement(topic=topic, text=text, source="test"))
+    _store(rig, work)
+
+
+async def test_nobody_takes_it_in_time_and_the_resident_is_told_with_12320(rig_factory):
+    rig = await rig_factory(handoff_wait=0.5)
+    _statements(rig)
+    openid, crisis_openid = new_openid(), new_openid()
+    _script_handoff(rig, "转人工")
+    await _send(rig, openid, "转人工")
+    entry = _entry_of(rig, openid)
+    _script_handoff(rig, "我要人工", crisis=True)
+    await _send(rig, crisis_openid, "我要人工")
+    sent = await rig.api.wait_sent(4, timeout=15)
+    told = {m["touser"]: m["text"]["content"] for m in sent if m["text"]["content"] != HANDOFF_SAID}
+    assert told[openid] == "坐席都在忙，请拨打12320。"
+    assert "12320" in told[crisis_openid] and "120" in told[crisis_openid] and "110" in told[crisis_openid]
+    row = _store(rig, lambda s: handoff.get(s, entry))
+    assert (row.state, row.closed_by, row.reach) == (handoff.EXPIRED, handoff.TIMEOUT, None)
+    # The conversation is the assistant's again.
+    assert await rig.ask(openid, "你好") == "收到：你好"
+
+
+async def test_outside_the_centres_hours_waiting_residents_are_told_it_is_closed(rig_factory):
+    from datetime import time as clock_time
+
+    now = datetime.now(timezone(timedelta(hours=8))).time()
+    # A window that ended a minute ago and opens in an hour: now is outside it.
+    start = (datetime.combine(datetime.today(), now) + timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    end = (datetime.combine(datetime.today(), now) - timedelta(minutes=1)).time().replace(second=0, microsecond=0)
+    rig = await rig_factory(handoff_hours=(start, end if end != clock_time(0) else clock_time(0, 1)))
+    _statements(rig)
+    openid = new_openid()
+    _script_handoff(rig, "转人工")
+    await _send(rig, openid, "转人工")
+    sent = await rig.api.wait_sent(2, timeout=15)
+    assert sent[-1]["touser"] == openid and sent[-1]["text"]["content"] == "现在不是人工服务时间，请拨打12320。"

@@ -2,7 +2,8 @@
 
 - ``auth.py``: login (scrypt passwords, throttled failures), session cookies, CSRF, security headers;
 - ``routes.py``: the one route table, every URL and its handler, by page group: ``login.py``,
-  ``lookup.py`` (the lookup box: the assistant, as residents get it), ``hospitals.py`` (hospitals and
+  ``lookup.py`` (the lookup box: the assistant, as residents get it), ``queue.py`` (人工接入: the
+  conversations handed to a person), ``hospitals.py`` (hospitals and
   their figures), ``tickets.py`` (list, page, status, 12345 work orders, audit), ``reports.py`` (the
   call-category report); ``pages.py``: what they share (rendering, the store, template filters);
 - ``templates/``: the pages (autoescaped), ``static/``: the one stylesheet.
@@ -19,6 +20,7 @@ import jinja2
 from aiohttp import web
 
 from web.console.auth import require_login, security_headers
+from web.console.queue import crisis_alert
 from web.console.routes import FILTERS, routes
 
 HERE = Path(__file__).resolve().parent
@@ -26,7 +28,7 @@ PREFIX = "/console"
 
 
 def create_console() -> web.Application:
-    console = web.Application(middlewares=[security_headers, require_login])
+    console = web.Application(middlewares=[security_headers, require_login, crisis_alert])
     env = aiohttp_jinja2.setup(console, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     env.filters.update(FILTERS)
     console.add_routes(routes)

@@ -25,7 +25,10 @@ T = TypeVar("T")
 
 STATUS_LABELS = reports.STATUS_LABELS  # 待处理, 处理中, 已办结
 SCOPE_LABELS = {"period": "本期", "cumulative": "期末累计"}
-ACTION_LABELS = {"viewed": "查看", "status": "变更状态", "registered": "登记"}
+ACTION_LABELS = {"viewed": "查看", "status": "变更状态", "registered": "登记",
+                 "taken": "接入会话", "answered": "答复来访者", "closed": "结束会话"}
+# How many crisis conversations wait or are held (web/console/queue.py crisis_alert): a banner on every page.
+CRISIS_ALERT = web.RequestKey("console_crisis_alert", int)
 
 
 def _local(moment: datetime | None) -> str:
@@ -52,7 +55,7 @@ def render(request: web.Request, template: str, context: dict[str, Any], *, stat
            section: str = "") -> web.Response:
     logged = request.get(auth.LOGGED_IN)
     base = {"agent": logged.agent if logged else None, "csrf": logged.csrf if logged else "",
-            "section": section, "status_labels": STATUS_LABELS}
+            "section": section, "status_labels": STATUS_LABELS, "crisis_alert": request.get(CRISIS_ALERT, 0)}
     return aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
 
 

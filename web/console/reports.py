@@ -55,6 +55,7 @@ async def report(request: web.Request) -> web.Response:
     return render(request, "report.html", {
         "period": period.label, "r": built, "error": None, "cats": cats, "kinds": taxonomy.WORK_ORDER_KINDS,
         "statuses": tickets.STATUSES, "query": urlencode({"period": period.label}),
+        "handoff_rows": reports.handoff_rows(built.handoff) if built.handoff else [], "wait": reports.minutes,
         "suggest": await _suggest(request)}, section="report")
 
 

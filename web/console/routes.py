@@ -5,7 +5,8 @@ token.
 - ``pages.py``: what the pages share (``render``, the store in a worker thread, the template filters);
 - ``login.py``: login, logout; ``lookup.py``: the lookup box; ``hospitals.py``: hospitals and their
   figures; ``tickets.py``: the list, a ticket, status changes, 12345 work orders, the audit;
-  ``reports.py``: the call-category report, its chart and CSV.
+  ``queue.py``: the handoff queue (人工接入: take, answer, close); ``reports.py``: the call-category
+  report, its chart and CSV.
 
 Order matters where paths overlap: ``/tickets/new`` before ``/tickets/{number}``.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web.console import hospitals, login, lookup, reports, tickets
+from web.console import hospitals, login, lookup, queue, reports, tickets
 from web.console.lookup import console_sender
 from web.console.pages import FILTERS
 
@@ -39,6 +40,12 @@ routes: list[web.RouteDef] = [
     web.get("/tickets/{number}", tickets.ticket_page, name="ticket"),
     web.post("/tickets/{number}/status", tickets.ticket_status, name="ticket_status"),
     web.get("/audit", tickets.audit, name="audit"),
+    # the handoff queue (人工接入)
+    web.get("/queue", queue.queue_page, name="queue"),
+    web.get(r"/queue/{id:\d{1,9}}", queue.entry_page, name="handoff"),
+    web.post(r"/queue/{id:\d{1,9}}/take", queue.take, name="handoff_take"),
+    web.post(r"/queue/{id:\d{1,9}}/answer", queue.answer, name="handoff_answer"),
+    web.post(r"/queue/{id:\d{1,9}}/close", queue.close, name="handoff_close"),
     # reports
     web.get("/report", reports.report, name="report"),
     web.get("/report.csv", reports.report_csv, name="report_csv"),

@@ -22,6 +22,14 @@
   releases what is left to the other gateways' sweep (or this one's after its restart).
 - Rasa's buttons become numbered lines (``1. 确认提交``); a bare number sent back (also full-width,
   １) picks that choice and Rasa gets its payload. Any other message clears the choices.
+- Human handoff (hotline/handoff.py, docs/wechat.md): when the assistant's answer carries the handoff
+  marker, its statement goes through the customer-service API and the passive reply is
+  ``transfer_customer_service`` (``Transfer``); the queue entry keeps the OpenID sealed, for the
+  agent's answers. While the entry is open the resident's messages are kept from the assistant and
+  recorded for the agent, but the crisis detector still reads each one: a crisis raises the entry to
+  the top of the queue and the resident gets the crisis reply. WeChat's customer-service session
+  events (``kf_create_session``, ``kf_switch_session``, ``kf_close_session``) take, move and close
+  the entry; closed, the conversation is the assistant's again.
 """
 from __future__ import annotations
 
@@ -43,7 +51,7 @@ from sqlalchemy.exc import IntegrityError
 from wechatpy.messages import BaseMessage
 
 from database.work import in_thread
-from hotline import privacy
+from hotline import handoff, privacy
 from hotline.settings import Settings
 from safety import crisis
 from safety.replies import checkin_reply, crisis_reply
@@ -66,6 +74,10 @@ HEARTBEAT = 2.0  # seconds between two heartbeats of the claims a gateway is wor
 STALE_AFTER = 10.0  # seconds without a heartbeat after which a claim is taken over (clocks may differ a little)
 SWEEP_EVERY = 5.0  # seconds between two looks for stale claims
 MAX_ATTEMPTS = 4  # claims of one message (the first and the takeovers) before it is given up
+# How long a handoff's passive reply (the transfer) waits for its statement to go out through the
+# customer-service API first: the statement then reaches the resident before the agents do.
+STATEMENT_FIRST = 1.5
+KF_EVENTS = ("kf_create_session", "kf_switch_session", "kf_close_session")
 GREET = "/greet"  # a new follower: the assistant's greeting (utter_greet says what it can do)
 _NUMBER = re.compile(r"\d{1,3}")
 
@@ -76,10 +88,26 @@ def pseudonym(key: bytes, openid: str) -> str:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    """The passive reply ``transfer_customer_service``: the conversation goes to the account's
+    customer-service agents (to ``account`` when one is named)."""
+
+    account: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The assistant's answer as one text; ``handoff``: the id of the queue entry it handed over to."""
+
+    text: str
+    handoff: int | None = None
+
+
+@dataclass(frozen=True)
 class Incoming:
     """What a WeChat message asks of the gateway."""
 
-    kind: str  # ask (text for the assistant), greet, unsupported (please type), ignore
+    kind: str  # ask (text for the assistant), greet, kf (a customer-service session event), unsupported, ignore
     text: str = ""
 
 
@@ -94,6 +122,8 @@ def classify(message: BaseMessage) -> Incoming:
     if message.type == "event":
         if message.event in ("subscribe", "subscribe_scan"):
             return Incoming("greet", GREET)
+        if message.event in KF_EVENTS:
+            return Incoming("kf", message.event)
         return Incoming("ignore")  # unsubscribe, menu clicks, location reports, template results
     return Incoming("unsupported")  # image, video, location, link, file …
 
@@ -129,6 +159,20 @@ def render(replies: list[rasa.Reply]) -> tuple[str, list[dict[str, str]]]:
     return "\n".join(lines), choices
 
 
+def handoff_entry(replies: list[rasa.Reply]) -> int | None:
+    """The queue entry of the assistant's handoff marker ({"handoff": true, "entry": id}), if any."""
+    for reply in replies:
+        custom = reply.custom or {}
+        if custom.get("handoff") is True and isinstance(custom.get("entry"), int):
+            return custom["entry"]
+    return None
+
+
+def reach_key(entry_id: int) -> str:
+    """What a queue entry's sealed OpenID is bound to (seal.py)."""
+    return f"handoff:{entry_id}"
+
+
 def _log_failure(task: asyncio.Task) -> None:
     """A late answer's failure, logged by type (its text may quote the message)."""
     if not task.cancelled() and task.exception() is not None:
@@ -162,32 +206,58 @@ class Gateway:
         self.stale_after = STALE_AFTER
         self.sweep_every = SWEEP_EVERY
         self.drain_timeout = settings.wechat_drain_timeout
+        self._kf_account = settings.wechat_kf_account
 
     def now(self) -> float:
         """The gateway's clock: when a request arrived, for its deadline."""
         return self._clock()
 
     # --- a delivery -------------------------------------------------------------------------------
-    async def handle(self, message: BaseMessage, started: float) -> str | None:
-        """The passive reply's text for a message (delivered at ``started``, by ``clock``), or None:
-        say ``success`` (nothing to say now, or the answer follows through the API)."""
+    def unavailable_reply(self, message: BaseMessage) -> str:
+        """What a message gets when it could not be handled at all (the store down: no claim, no queue):
+        the crisis reply when the detector flags it, since it needs nothing but this process; else
+        the polite "try again"."""
+        incoming = classify(message)
+        if incoming.kind == "ask" and incoming.text:
+            try:
+                tier = crisis.assess(incoming.text, classifier=self._classifier).tier
+            except Exception:  # noqa: BLE001 - whatever failed, the resident still gets an answer
+                log.exception("wechat: the crisis detector failed")
+                tier = crisis.Tier.NONE
+            if tier:
+                return self._replies[tier].text
+        return messages.UNAVAILABLE
+
+    async def handle(self, message: BaseMessage, started: float) -> str | Transfer | None:
+        """The passive reply's text for a message (delivered at ``started``, by ``clock``), a
+        Transfer, or None: say ``success`` (nothing to say now, or the answer follows through the API)."""
         incoming = classify(message)
         if incoming.kind == "ignore":
             return None
-        if incoming.kind == "unsupported":
-            return messages.PLEASE_TYPE
         openid = str(message.source)
         sender = pseudonym(self._key, openid)
+        if incoming.kind == "kf":
+            await self._kf_event(message, sender)
+            return None
         key = dedupe_key(message, sender)
+        # A resident's messages only: WeChat wants no event transferred to its agents.
+        held = None
+        if incoming.kind in ("ask", "unsupported"):
+            held = await self._db(handoff.open_entry, handoff.sender_of(self._key, sender))
+        if held is not None:
+            return await self._held(key, sender, held, incoming)
+        if incoming.kind == "unsupported":
+            return messages.PLEASE_TYPE
         envelope = await self._claim(key, sender, openid, incoming)
         if envelope is None:
             log.info("wechat %s: again (WeChat retried), not asked again", key)
             return await self._retry(key, started, Envelope(openid, incoming.kind, incoming.text))
         return await self._answer_within(key, sender, envelope, started)
 
-    async def _answer_within(self, key: str, sender: str, envelope: Envelope, started: float) -> str | None:
+    async def _answer_within(self, key: str, sender: str, envelope: Envelope,
+                             started: float) -> str | Transfer | None:
         """Answer a message this gateway has claimed: the passive reply when it is ready in time."""
-        task = self._work(key, self._answer(key, sender, envelope))
+        task = self._work(key, self._answer(key, sender, envelope, started))
         # asyncio.wait leaves the task running when time is up (or WeChat hangs up): it is the
         # task's to finish the answer, one way or the other.
         await asyncio.wait({task}, timeout=self._left(started))
@@ -244,11 +314,15 @@ class Gateway:
         return row.reply if row.state == store.ANSWERED else None
 
     # --- the answer ---------------------------------------------------------------------------
-    async def _answer(self, key: str, sender: str, envelope: Envelope) -> str | None:
+    async def _answer(self, key: str, sender: str, envelope: Envelope,
+                      started: float | None = None) -> str | Transfer | None:
         """Ask the assistant; the text when it is the passive reply, None when it went (or goes)
-        through the customer-service API."""
+        through the customer-service API; a Transfer when it handed the conversation over."""
         began = self._clock()
-        text = await self._ask(sender, envelope)
+        answer = await self._ask(sender, envelope)
+        text = answer.text
+        if answer.handoff is not None and self._api is not None:
+            return await self._transfer(key, sender, envelope, answer, started)
         try:
             passive = await self._db(store.settle, key, store.ANSWERED, text, owner=self.owner)
         except Exception:  # noqa: BLE001 - the store failing now: answer anyway, unrecorded
@@ -263,9 +337,10 @@ class Gateway:
     async def _resume(self, key: str, sender: str, envelope: Envelope, reply: str | None) -> None:
         """A message taken over, through the customer-service API: its answer when it was known
         already (its gateway died while pushing it), else the assistant's."""
-        await self._push(key, sender, envelope.openid, reply if reply is not None else await self._ask(sender, envelope))
+        await self._push(key, sender, envelope.openid,
+                         reply if reply is not None else (await self._ask(sender, envelope)).text)
 
-    async def _ask(self, sender: str, envelope: Envelope) -> str:
+    async def _ask(self, sender: str, envelope: Envelope) -> Answer:
         """The assistant's answer as one text; never raises (a failure is said politely). A message
         the crisis detector flags always gets its crisis reply (the full protocol, or the check-in):
         from the assistant or, when the assistant fails (or, for the full protocol, is slower than
@@ -273,13 +348,13 @@ class Gateway:
         tier = crisis.Tier.NONE
         if envelope.kind == "ask":
             tier = crisis.assess(envelope.message, classifier=self._classifier).tier
-        asking = asyncio.ensure_future(self._ask_assistant(sender, envelope.message))
+        asking = asyncio.ensure_future(self._ask_assistant(sender, envelope))
         # Not cancelled when time is up: Rasa finishes the turn (its tracker and the call log keep it),
         # only its answer comes too late to be the reply.
         self._tasks.add(asking)
         asking.add_done_callback(self._tasks.discard)
         await asyncio.wait({asking}, timeout=CRISIS_WAIT if tier is crisis.Tier.HIGH else None)
-        text = None
+        text, entry = None, None
         if not asking.done():
             log.warning("wechat: the assistant was slower than %.1f s for a crisis of %s", CRISIS_WAIT, sender)
             asking.add_done_callback(_log_failure)
@@ -288,7 +363,7 @@ class Gateway:
         elif asking.exception() is not None:
             log.error("wechat: answering %s failed: %s", sender, type(asking.exception()).__name__)
         else:
-            text = asking.result()
+            text, entry = asking.result().text, asking.result().handoff
         said_crisis = text is not None and any(r.text in text for r in self._replies.values())
         # The assistant's own verdict stands when it answered, but for the full protocol: a danger
         # signal the assistant overlooked still puts the protocol first. A check-in is the gateway's
@@ -296,15 +371,109 @@ class Gateway:
         if tier and not said_crisis and (text is None or tier is crisis.Tier.HIGH):
             log.warning("wechat: crisis reply (%s) given by the gateway to %s", tier.name, sender)
             reply = self._replies[tier].text
-            return reply if text is None else f"{reply}\n\n{text}"
-        return messages.UNAVAILABLE if text is None else text
+            return Answer(reply if text is None else f"{reply}\n\n{text}", entry)
+        return Answer(messages.UNAVAILABLE if text is None else text, entry)
 
-    async def _ask_assistant(self, sender: str, message: str) -> str:
-        replies = await rasa.ask(self._http, self._rasa, sender, message, timeout=ASK_TIMEOUT)
+    async def _ask_assistant(self, sender: str, envelope: Envelope) -> Answer:
+        replies = await rasa.ask(self._http, self._rasa, sender, envelope.message, timeout=ASK_TIMEOUT)
         text, choices = render(replies)
         if choices:
             await self._db(store.offer_choices, sender, choices)
-        return text or messages.NO_ANSWER
+        entry = handoff_entry(replies)
+        if entry is not None:
+            # The queue entry (made by the action) learns how to reach the resident: the OpenID, sealed.
+            sealed = self._sealer.seal(reach_key(entry), Envelope(envelope.openid, "handoff", ""))
+            if not await self._db(handoff.reach_by, entry, handoff.WECHAT, sealed):
+                entry = None  # closed or expired meanwhile: nothing to transfer to
+        return Answer(text or messages.NO_ANSWER, entry)
+
+    # --- human handoff ------------------------------------------------------------------------------
+    async def _transfer(self, key: str, sender: str, envelope: Envelope, answer: Answer,
+                        started: float | None) -> Transfer | None:
+        """The assistant handed over: its statement through the customer-service API (given up to
+        STATEMENT_FIRST s to go out first), and the transfer as the passive reply. When time is up
+        the handler has said ``success``: the statement still goes out, and the resident's next
+        message (the entry waiting) gets the transfer."""
+        pushing = asyncio.ensure_future(self._deliver(envelope.openid, answer.text, sender))
+        self._tasks.add(pushing)
+        pushing.add_done_callback(self._tasks.discard)
+        left = STATEMENT_FIRST if started is None else min(STATEMENT_FIRST, self._left(started) - POLL)
+        await asyncio.wait({pushing}, timeout=max(0.0, left))
+        if await self._db(store.settle, key, store.ANSWERED, answer.text, owner=self.owner):
+            log.info("wechat %s from %s: handed over to a person (queue entry %d)", key, sender, answer.handoff)
+            return Transfer(self._kf_account)
+        await self._db(store.settle, key, store.SENT, answer.text, expect=store.ASYNC, owner=self.owner)
+        return None
+
+    async def _held(self, key: str, sender: str, entry, incoming: Incoming) -> str | Transfer | None:
+        """A message while a person holds (or is to hold) the conversation: kept from the assistant and
+        recorded for the agent, once (WeChat's retries are deduped by the same claim as answers). The
+        crisis detector reads it all the same: a crisis raises the entry and gets the crisis reply.
+        Otherwise: the transfer again while it waits (WeChat keeps it in the agents' queue), the
+        account's transfer when a WeChat agent holds it, and ``success`` when a console agent does
+        (their answer comes through the customer-service API)."""
+        text = incoming.text if incoming.kind == "ask" else "[非文字消息]"
+        tier = crisis.Tier.NONE
+        if incoming.kind == "ask":
+            tier = crisis.assess(text, classifier=self._classifier).tier
+
+        def work(session) -> None:
+            store.claim(session, key, sender, self.owner)
+            handoff.resident_said(session, entry, text, crisis=bool(tier))
+            store.settle(session, key, store.ANSWERED, "", owner=self.owner)
+
+        try:
+            await self._db(work)
+        except IntegrityError:
+            log.info("wechat %s: again (WeChat retried) while a person holds the conversation", key)
+        if tier:
+            log.warning("wechat %s from %s: crisis (%s) while a person holds the conversation (entry %d): "
+                        "raised in the queue", key, sender, tier.name, entry.id)
+            return self._replies[tier].text
+        if entry.state == handoff.WAITING:
+            return Transfer(self._kf_account)
+        if entry.agent and handoff.is_wechat_account(entry.agent):
+            return Transfer(entry.agent)
+        return None
+
+    async def _kf_event(self, message: BaseMessage, sender: str) -> None:
+        """WeChat's customer-service session events: an agent of the account took the conversation,
+        passed it to another, or closed it (back to the assistant)."""
+        event = message.event
+        account = str(getattr(message, "to_account" if event == "kf_switch_session" else "account", "") or "")
+
+        def work(session) -> str:
+            entry = handoff.open_entry(session, handoff.sender_of(self._key, sender))
+            if entry is None:
+                return "no open entry"
+            if event == "kf_close_session":
+                return "closed" if handoff.close(session, entry.id, f"kf:{account}") else "not open"
+            if event == "kf_create_session" and entry.state == handoff.WAITING:
+                return "taken" if handoff.take(session, entry.id, account) else "not waiting"
+            return "moved" if handoff.switch(session, entry.id, account) else "not taken"
+
+        outcome = await self._db(work)
+        log.info("wechat: %s from %s (%s): %s", event, sender, account or "?", outcome)
+
+    async def deliver(self, entry_id: int, reach: str | None, text: str) -> str:
+        """An agent's answer or a notice to the resident of a queue entry, through the customer-service
+        API with its retry rules: handoff.SENT or handoff.FAILED."""
+        envelope = self._sealer.open(reach_key(entry_id), reach) if reach else None
+        if envelope is None:
+            log.error("wechat: queue entry %d: no way to reach its resident", entry_id)
+            return handoff.FAILED
+        return await self._deliver(envelope.openid, text, f"entry {entry_id}")
+
+    async def _deliver(self, openid: str, text: str, who: str) -> str:
+        if self._api is None:
+            log.error("wechat: %s: not delivered: WECHAT_APPID and WECHAT_SECRET are needed", who)
+            return handoff.FAILED
+        try:
+            await self._api.send_text(openid, text)  # tried again with backoff (api.py)
+        except WechatApiError as exc:
+            log.warning("wechat: %s: customer-service API: %s", who, exc)
+            return handoff.FAILED
+        return handoff.SENT
 
     async def _push(self, key: str, sender: str, openid: str, text: str) -> None:
         """Deliver an answer through the customer-service API (the claim must be ``async`` and ours)."""

@@ -223,6 +223,21 @@ class Protocol:
         return self.crypto.encrypt_message(xml, callback.nonce or "nonce", str(now))
 
 
+    def transfer(self, callback: Callback, message: BaseMessage, account: str | None = None) -> str:
+        """The passive reply that hands the conversation to the account's customer-service agents
+        (``transfer_customer_service``), to ``account`` (kf2001@gh_…) when one is named."""
+        now = int(self.clock())
+        trans = ""
+        if account:
+            trans = f"<TransInfo><KfAccount><![CDATA[{_cdata_safe(account)}]]></KfAccount></TransInfo>"
+        xml = (f"<xml><ToUserName><![CDATA[{message.source}]]></ToUserName>"
+               f"<FromUserName><![CDATA[{message.target}]]></FromUserName><CreateTime>{now}</CreateTime>"
+               f"<MsgType><![CDATA[transfer_customer_service]]></MsgType>{trans}</xml>")
+        if self.crypto is None:
+            return xml
+        return self.crypto.encrypt_message(xml, callback.nonce or "nonce", str(now))
+
+
 def _sign(*parts: str) -> str:
     signer = WeChatSigner()
     signer.add_data(*parts)

@@ -8,7 +8,8 @@ Refusals say why in plain text: 403 (signature, timestamp, plain message in safe
 replayed with another body in plain mode, a message for another account), 413 (body
 over protocol.MAX_BODY, refused before it is read), 400 (empty, not UTF-8, not well-formed, DTDs or
 entities, not a WeChat message); 503 when WECHAT_TOKEN is not set. A failure after the message was
-read still answers the resident (messages.UNAVAILABLE), never with a 500.
+read still answers the resident (the crisis reply when the detector flags it, else
+messages.UNAVAILABLE: Gateway.unavailable_reply), never with a 500.
 
 ``add_wechat(app)`` adds the routes and the cleanup context that makes the gateway (after the store's
 engine and the HTTP client, whose keys it uses).
@@ -22,9 +23,8 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from web.keys import ENGINE, HTTP, SETTINGS
-from web.wechat import messages
 from web.wechat.api import CustomerService
-from web.wechat.gateway import Gateway
+from web.wechat.gateway import Gateway, Transfer
 from web.wechat.protocol import MAX_BODY, Callback, Protocol, ProtocolError, TooLarge
 
 log = logging.getLogger(__name__)
@@ -101,9 +101,12 @@ async def callback(request: web.Request) -> web.Response:
         text = await channel.gateway.handle(message, started)
     except Exception:  # noqa: BLE001 - the resident still gets an answer (and WeChat no 500)
         log.exception("wechat: a message could not be handled")
-        text = messages.UNAVAILABLE
+        text = channel.gateway.unavailable_reply(message)
     if text is None:
         return web.Response(text="success")
+    if isinstance(text, Transfer):
+        return web.Response(text=channel.protocol.transfer(query, message, text.account),
+                            content_type="application/xml")
     return web.Response(text=channel.protocol.reply(query, message, text), content_type="application/xml")
 
 
