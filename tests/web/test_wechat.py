@@ -977,6 +977,7 @@ async def test_a_chosen_customer_service_account_is_named(rig_factory):
 
 
 async def test_while_a_person_holds_it_the_assistant_stays_out_but_a_crisis_is_answered(rig):
+    _statements(rig)
     openid = new_openid()
     _script_handoff(rig, "转人工")
     await _send(rig, openid, "转人工")
@@ -985,10 +986,9 @@ async def test_while_a_person_holds_it_the_assistant_stays_out_but_a_crisis_is_a
     # Waiting: the resident's message is kept for the agent, and the transfer given again.
     _, body = await _send(rig, openid, "我的电话是13912345678，麻烦快点")
     assert _reply(rig, body)["MsgType"] == "transfer_customer_service"
-    # Taken in the console: nothing to say now (the agent answers).
+    # Taken in the console: a note that the agent has it (the agent's answer follows through the API).
     _store(rig, lambda s: handoff.take(s, entry, "wang"))
-    status, body = await _send(rig, openid, "还在吗")
-    assert (status, body) == (200, "success")
+    assert await rig.ask(openid, "还在吗") == HELD_NOTE
     # A crisis: the crisis reply at once, the entry raised.
     crisis_said = await rig.ask(openid, "我真的撑不下去了，不想活了")
     for number in ("12320", "120", "110"):
@@ -1026,12 +1026,16 @@ async def test_wechats_customer_service_session_takes_and_gives_back_the_convers
     assert await rig.ask(openid, "鼓楼医院2023年预约量多少") == "收到：鼓楼医院2023年预约量多少"
 
 
+HELD_NOTE = "您的消息已转给人工坐席，请稍候。"
+
+
 def _statements(rig: Rig) -> None:
     from knowledge.models import Statement
 
     def work(s):
         for topic, text in (("human_handoff_timeout", "坐席都在忙，请拨打12320。"),
                             ("human_handoff_closed", "现在不是人工服务时间，请拨打12320。"),
+                            ("human_handoff_held", HELD_NOTE),
                             ("crisis_numbers", "请马上拨打12320；有生命危险拨打120；身边有危险拨打110。")):
             s.add(Statement(topic=topic, text=text, source="test"))
     _store(rig, work)

@@ -53,6 +53,7 @@ from wechatpy.messages import BaseMessage
 from database.work import in_thread
 from hotline import handoff, privacy
 from hotline.settings import Settings
+from knowledge import queries
 from safety import crisis
 from safety.replies import checkin_reply, crisis_reply
 
@@ -410,8 +411,8 @@ class Gateway:
         recorded for the agent, once (WeChat's retries are deduped by the same claim as answers). The
         crisis detector reads it all the same: a crisis raises the entry and gets the crisis reply.
         Otherwise: the transfer again while it waits (WeChat keeps it in the agents' queue), the
-        account's transfer when a WeChat agent holds it, and ``success`` when a console agent does
-        (their answer comes through the customer-service API)."""
+        account's transfer when a WeChat agent holds it, and when a console agent does, a short note
+        that the agent has it (never silence; their answer comes through the customer-service API)."""
         text = incoming.text if incoming.kind == "ask" else "[非文字消息]"
         tier = crisis.Tier.NONE
         if incoming.kind == "ask":
@@ -434,7 +435,11 @@ class Gateway:
             return Transfer(self._kf_account)
         if entry.agent and handoff.is_wechat_account(entry.agent):
             return Transfer(entry.agent)
-        return None
+        try:  # read apart: a store without this statement must not lose the message recorded above
+            return await self._db(lambda session: queries.statement(session, "human_handoff_held").text)
+        except queries.NotFound:
+            log.error("wechat: the store has no statement human_handoff_held (hotline ingest): nothing said")
+            return None
 
     async def _kf_event(self, message: BaseMessage, sender: str) -> None:
         """WeChat's customer-service session events: an agent of the account took the conversation,
