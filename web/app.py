@@ -6,6 +6,7 @@ gateway, the handoff queue's sweep.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from typing import AsyncIterator
@@ -16,7 +17,7 @@ from aiohttp import web
 from database.engine import make_engine
 from database.migrate import StoreNotMigrated, require_current
 from database.work import in_thread
-from hotline import privacy
+from hotline import contacts, privacy
 from hotline.settings import Settings
 
 from web.broker import EventBrokerConsumer
@@ -30,6 +31,9 @@ from web.wechat.routes import WECHAT, add_wechat
 
 log = logging.getLogger(__name__)
 
+# Seconds between two deletions of expired complaint-form phones (hotline/contacts.py).
+CONTACTS_PURGE_EVERY = 60.0
+
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application()
@@ -41,6 +45,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(call_log_consumer)
     add_wechat(app)  # /wechat: the official account's gateway (web/wechat); uses the engine and HTTP client
     app.cleanup_ctx.append(handoff_sweep)  # after the gateway: it tells WeChat residents through it
+    app.cleanup_ctx.append(expired_contacts)
     if settings.rabbitmq_url:
         app.cleanup_ctx.append(event_broker_consumer)
     return app
@@ -88,6 +93,25 @@ async def handoff_sweep(app: web.Application) -> AsyncIterator[None]:
     sweep.start()
     yield
     await sweep.stop()
+
+
+async def expired_contacts(app: web.Application) -> AsyncIterator[None]:
+    # A phone a complaint form kept and nobody redeemed (the form broken off by a crisis, the resident
+    # gone) is deleted when it expires, whether or not another complaint comes (docs/privacy.md).
+    async def run() -> None:
+        while True:
+            try:
+                gone = await in_thread(app[ENGINE], contacts.purge)
+                if gone:
+                    log.info("deleted %d expired complaint-form phones", gone)
+            except Exception as exc:  # noqa: BLE001 - the store out of reach: next time
+                log.warning("deleting expired complaint-form phones failed: %s", privacy.describe_error(exc))
+            await asyncio.sleep(CONTACTS_PURGE_EVERY)
+
+    task = asyncio.create_task(run(), name="expired contacts")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def event_broker_consumer(app: web.Application) -> AsyncIterator[None]:

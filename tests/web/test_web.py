@@ -161,3 +161,34 @@ def test_make_run_says_where_agents_and_residents_reach_it(tmp_path):
     wechat = _banner(Stack(Settings(database_url=f"sqlite:///{tmp_path}/s.db", var_dir=tmp_path,
                                     wechat_token="token"), app_port=8088))
     assert "http://localhost:8088/wechat" in wechat and "set WECHAT_TOKEN" not in wechat
+
+
+async def test_the_app_deletes_expired_complaint_phones_on_its_own(store_url, tmp_path, monkeypatch):
+    """A phone a complaint form kept and nobody used (a form broken off) goes when it expires, without
+    waiting for another complaint; one still in use stays."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    import web.app
+    from hotline import contacts
+    from hotline.models import PendingContact
+
+    engine = make_engine(store_url, create=False)
+    with Session(engine) as session, session.begin():
+        stale = contacts.keep(session, "13912345678", lifetime=timedelta(minutes=-1))
+        live = contacts.keep(session, "13812345678", lifetime=timedelta(minutes=120))
+    monkeypatch.setattr(web.app, "CONTACTS_PURGE_EVERY", 0.1)
+    (closed,) = free_ports(1)
+    client = await _client(create_app(_settings(store_url, tmp_path, f"http://127.0.0.1:{closed}")))
+    try:
+        for _ in range(50):
+            with Session(engine) as session:
+                refs = set(session.scalars(select(PendingContact.ref)))
+            if stale not in refs:
+                break
+            await asyncio.sleep(0.1)
+        assert stale not in refs and live in refs
+    finally:
+        await client.close()
+        engine.dispose()
