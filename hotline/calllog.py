@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -41,6 +42,17 @@ MAX_TEXT = 4000  # a message longer than this is not a question; the log keeps i
 # The console's lookup box talks to Rasa as console-<hmac of the agent's name> (web/console): agents'
 # lookups are no residents' calls, so their events are dropped instead of entering the call log.
 CONSOLE_SENDER_PREFIX = "console-"
+# The WeChat gateway's senders (web/wechat/gateway.py pseudonym): wx-<keyed hash of the OpenID>.
+# Every other sender came straight through Rasa's REST channel.
+WECHAT_SENDER_PREFIX = "wx-"
+WECHAT, REST = "wechat", "rest"
+CHANNELS = (WECHAT, REST)
+
+
+def channel_of(sender_id: str) -> str:
+    """Which way a sender's messages came: the WeChat gateway, or Rasa's REST channel directly (the
+    turns' ``channel`` column is Rasa's input_channel, which is ``rest`` for both)."""
+    return WECHAT if sender_id.startswith(WECHAT_SENDER_PREFIX) else REST
 
 
 def pseudonym(key: bytes, sender_id: str) -> str:
@@ -57,20 +69,25 @@ class _Sender:
     last_turn: CallTurn | None = None
 
 
-def consume_once(engine: Engine, key: bytes, *, batch: int = 500) -> int:
+def consume_once(engine: Engine, key: bytes, *, batch: int = 500,
+                 tally: Counter[tuple[str, str | None]] | None = None) -> int:
     """Consume up to `batch` pending broker rows in one transaction; return how many were consumed
-    (0: nothing was pending). Call it again while it returns `batch`.
+    (0: nothing was pending). Call it again while it returns `batch`. `tally`, when given, counts the
+    turns written, by (channel_of their sender, category), once the transaction has committed.
 
     After rows were consumed, SQLite's write-ahead log is checkpointed and truncated: the deleted
     rows' text (overwritten in the file by secure_delete, database/engine.py) leaves the log too."""
-    consumed = _consume_batch(engine, key, batch)
+    written: Counter[tuple[str, str | None]] = Counter()
+    consumed = _consume_batch(engine, key, batch, written)
+    if tally is not None:
+        tally.update(written)
     if consumed:
         with engine.connect() as connection:
             checkpoint(connection)
     return consumed
 
 
-def _consume_batch(engine: Engine, key: bytes, batch: int) -> int:
+def _consume_batch(engine: Engine, key: bytes, batch: int, written: Counter) -> int:
     with Session(engine) as session, session.begin():
         # A plain read first: polled every half second, an idle consumer should not write (on SQLite
         # every write takes the database's one write lock, which Rasa's broker needs too).
@@ -93,7 +110,9 @@ def _consume_batch(engine: Engine, key: bytes, batch: int) -> int:
             if str(sender_id).startswith(CONSOLE_SENDER_PREFIX):
                 continue  # an agent's lookup in the console, not a resident's call: deleted, not counted
             name = pseudonym(key, str(sender_id))
-            _apply(session, senders, name, event, data, seen)
+            turn = _apply(session, senders, name, event, data, seen)
+            if turn is not None:
+                written[(channel_of(str(sender_id)), turn.category)] += 1
         session.flush()
         for state in senders.values():
             if state.last_turn is not None:
@@ -194,14 +213,15 @@ def _new_conversation(session: Session, state: _Sender) -> None:
 
 
 def _apply(session: Session, senders: dict[str, _Sender], name: str, event: dict, data: str,
-           seen: set[str]) -> None:
+           seen: set[str]) -> CallTurn | None:
+    """Apply one event; the turn it added to the call log, if it did."""
     kind = event.get("event")
     if kind == "user":
         key = _event_key(event, data)
         if key in seen:
-            return  # redelivered: already in the log
+            return None  # redelivered: already in the log
         seen.add(key)
-        _user(session, _state(session, senders, name), event, key)
+        return _user(session, _state(session, senders, name), event, key)
     elif kind in ("session_started", "restart"):
         _new_conversation(session, _state(session, senders, name))
     elif kind == "active_loop":
@@ -212,9 +232,10 @@ def _apply(session: Session, senders: dict[str, _Sender], name: str, event: dict
         _link_ticket(session, _state(session, senders, name), str(event["value"]))
     elif kind == "bot" and event.get("text"):
         _answer(session, _state(session, senders, name), str(event["text"]))
+    return None
 
 
-def _user(session: Session, state: _Sender, event: dict, key: str) -> None:
+def _user(session: Session, state: _Sender, event: dict, key: str) -> CallTurn:
     conversation = state.conversation
     parse = event.get("parse_data") or {}
     intent = (parse.get("intent") or {}).get("name")
@@ -241,6 +262,7 @@ def _user(session: Session, state: _Sender, event: dict, key: str) -> None:
     conversation.category = taxonomy.higher(conversation.category, category)
     conversation.last_category = category
     state.last_turn = turn
+    return turn
 
 
 def _link_ticket(session: Session, state: _Sender, number: str) -> None:

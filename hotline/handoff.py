@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hotline import taxonomy
-from hotline.calllog import CONSOLE_SENDER_PREFIX, pseudonym
+from hotline.calllog import CONSOLE_SENDER_PREFIX, REST, WECHAT, pseudonym
 from hotline.clock import local, utc
 from hotline.models import CallConversation, CallTurn, Handoff, HandoffMessage
 from hotline.privacy import mask_text
@@ -33,7 +33,6 @@ from hotline.privacy import mask_text
 WAITING, TAKEN, CLOSED, EXPIRED = "waiting", "taken", "closed", "expired"
 OPEN = (WAITING, TAKEN)
 STATES = (WAITING, TAKEN, CLOSED, EXPIRED)
-WECHAT, REST = "wechat", "rest"
 RESIDENT, AGENT, NOTICE = "resident", "agent", "notice"
 SENT, FAILED, STORED = "sent", "failed", "stored"
 TIMEOUT, OUTSIDE_HOURS = "timeout", "outside_hours"

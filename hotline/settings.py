@@ -151,6 +151,9 @@ class Settings:
     # The launcher's logs (var/log/*.log, make run): rotated past this size, this many old ones kept.
     log_max_mb: int = _env("HOTLINE_LOG_MAX_MB", 20, _positive)
     log_backups: int = _env("HOTLINE_LOG_BACKUPS", 5, _positive)
+    # GET /metrics (docs/metrics.md) wants "Authorization: Bearer <this>" when set; unset, it answers
+    # whoever reaches it, and the reverse proxy keeps it from the internet.
+    metrics_token: str | None = _env("HOTLINE_METRICS_TOKEN", None, repr=False)
 
     # Production shape (docs/configuration.md; launcher/endpoints.py): each one unset keeps the embedded
     # default. Several Rasa servers behind the app (HOTLINE_RASA_URLS; empty: rasa_url alone), Rasa's

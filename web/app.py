@@ -2,7 +2,7 @@
 
 Everything with a lifetime is opened and closed by a cleanup context, in this order (and closed in
 the reverse order): the store's engine, the HTTP client session, the call-log consumer, the WeChat
-gateway, the handoff queue's sweep.
+gateway, the handoff queue's sweep. The metrics registry (web/metrics.py) is the app's own, made here.
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from web.broker import EventBrokerConsumer
 from web.console import add_console
 from web.calllog import CallLogTask
 from web.handoff import HandoffSweep
-from web.keys import CALL_LOG, ENGINE, EVENT_BROKER, HANDOFF, HTTP, SETTINGS
+from web.keys import CALL_LOG, ENGINE, EVENT_BROKER, HANDOFF, HTTP, METRICS, SETTINGS
+from web.metrics import Metrics, timed
 from web.routes import routes
 from web.wechat.accesslog import RedactingAccessLogger
 from web.wechat.routes import WECHAT, add_wechat
@@ -36,8 +37,11 @@ CONTACTS_PURGE_EVERY = 60.0
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application()
+    # Per app, not per module: each process (and each app a test makes) counts on its own.
+    metrics = Metrics()
+    app = web.Application(middlewares=[timed(metrics)])
     app[SETTINGS] = settings
+    app[METRICS] = metrics
     app.add_routes(routes)
     add_console(app)  # /console: the agents' console (web/console)
     app.cleanup_ctx.append(store_engine)
@@ -74,8 +78,9 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
 
 
 async def call_log_consumer(app: web.Application) -> AsyncIterator[None]:
-    consumer = CallLogTask(app[ENGINE], app[SETTINGS])
+    consumer = CallLogTask(app[ENGINE], app[SETTINGS], on_turns=app[METRICS].count_turns)
     app[CALL_LOG] = consumer
+    app[METRICS].watch_call_log(consumer)
     consumer.start()
     yield
     await consumer.stop()

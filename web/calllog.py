@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Callable
+from collections import Counter
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import Engine
 
@@ -23,22 +24,27 @@ INTERVAL = 0.5  # seconds between two rounds
 STOP_TIMEOUT = 10.0  # how long stopping waits for the round in progress
 
 
-def consume_once(engine: Engine, settings: Settings) -> Any:
-    """One round: every event not yet consumed, into the call log."""
+def consume_once(engine: Engine, settings: Settings) -> Counter:
+    """One round: every event not yet consumed, into the call log; the turns it wrote, by (channel,
+    category) (for /metrics)."""
     # Imported here, not at the top: the app (and /healthz) keeps running when the call log cannot
     # be loaded, and the error is reported by the consumer's loop like any other.
     from hotline import calllog
 
-    return calllog.consume_once(engine, settings.secret_key)
+    written: Counter = Counter()
+    calllog.consume_once(engine, settings.secret_key, tally=written)
+    return written
 
 
 class CallLogTask:
     def __init__(self, engine: Engine, settings: Settings, *, interval: float = INTERVAL,
-                 consume: Callable[[Engine, Settings], Any] = consume_once) -> None:
+                 consume: Callable[[Engine, Settings], Any] = consume_once,
+                 on_turns: Callable[[Mapping[tuple[str, str | None], int]], None] | None = None) -> None:
         self._engine = engine
         self._settings = settings
         self._interval = interval
         self._consume = consume
+        self._on_turns = on_turns  # the turns of each good round (web/metrics.py counts them)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.rounds = 0
@@ -95,5 +101,7 @@ class CallLogTask:
             log.info("call-log consumer: working again after %d failed rounds", self.failures)
         self.failures = 0
         self.last_success = time.time()
-        if isinstance(result, int) and result:
-            log.debug("call-log consumer: %d events", result)
+        if isinstance(result, Mapping) and result:
+            log.debug("call-log consumer: %d turns", sum(result.values()))
+            if self._on_turns is not None:
+                self._on_turns(result)

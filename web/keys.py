@@ -13,6 +13,7 @@ from hotline.settings import Settings
 from web.broker import EventBrokerConsumer
 from web.calllog import CallLogTask
 from web.handoff import HandoffSweep
+from web.metrics import Metrics
 
 SETTINGS = web.AppKey("settings", Settings)
 # The knowledge store (SQLAlchemy 2, synchronous): use it from handlers through asyncio.to_thread.
@@ -24,3 +25,5 @@ CALL_LOG = web.AppKey("call_log", CallLogTask)
 EVENT_BROKER = web.AppKey("event_broker", EventBrokerConsumer)
 # The handoff queue's sweep (web/handoff.py): expires waiting entries and tells their residents.
 HANDOFF = web.AppKey("handoff", HandoffSweep)
+# This process's metrics registry (web/metrics.py, GET /metrics): made by the factory, one per app.
+METRICS = web.AppKey("metrics", Metrics)

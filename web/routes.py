@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 
 import aiohttp
 from aiohttp import web
@@ -11,7 +12,8 @@ from database.work import in_thread
 from hotline.privacy import describe_error
 from knowledge.models import Bulletin
 
-from web.keys import CALL_LOG, ENGINE, EVENT_BROKER, HTTP, SETTINGS
+from web.keys import CALL_LOG, ENGINE, EVENT_BROKER, HTTP, METRICS, SETTINGS
+from web.metrics import CONTENT_TYPE
 
 routes = web.RouteTableDef()
 
@@ -37,6 +39,25 @@ async def healthz(request: web.Request) -> web.Response:
         body = {"status": "error", "store": describe_error(store_count), **body}
         return web.json_response(body, status=503)
     return web.json_response({"status": "ok", "store": store_count, **body})
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    """This process's metrics in Prometheus' text format (web/metrics.py, docs/metrics.md).
+
+    For the centre's Prometheus only: the reverse proxy does not pass it on from the internet, and with
+    HOTLINE_METRICS_TOKEN set it wants that token as a bearer (401 without it).
+    """
+    app = request.app
+    token = app[SETTINGS].metrics_token
+    if token and not hmac.compare_digest(request.headers.get("Authorization", "").encode(),
+                                         f"Bearer {token}".encode()):
+        return web.Response(status=401, text="a bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
+    registry = app[METRICS]
+    await registry.read_store(app[ENGINE])
+    # In a thread: the process collector reads /proc, and nothing blocking runs on the event loop.
+    body = await asyncio.to_thread(registry.exposition)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
 async def _count_bulletins(engine: Engine) -> int | Exception:

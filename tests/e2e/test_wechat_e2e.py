@@ -14,6 +14,7 @@ from typing import Iterator
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session
 
 from hotline import calllog
@@ -151,6 +152,60 @@ async def test_no_openid_in_any_log_or_the_store(system, safe, plain, plain_app,
     app_log = (system.var_dir / "log" / "app.log").read_text(errors="replace")
     assert pseudonym(system.settings.secret_key, OPENIDS[-2]) in app_log
     assert "POST /wechat " in app_log
+
+
+async def scrape(url: str, key: bytes) -> dict[tuple, float]:
+    """GET /metrics of one app process, read by prometheus_client's parser: {(name, labels…): value}.
+    No OpenID, nor its pseudonym, in it."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+        async with http.get(url + "/metrics") as resp:
+            assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/plain"), resp.status
+            text = await resp.text()
+    for openid in OPENIDS:
+        assert openid not in text and pseudonym(key, openid) not in text
+    return {(sample.name, *sorted(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+async def test_metrics_of_each_app_process_count_a_message(system, safe, plain_app, warm):
+    """/metrics after a WeChat message and a REST caller's: the app that took the WeChat message counts it
+    and times it; the call log's turns are counted by channel and category by whichever app process's
+    consumer wrote them (the two take turns): summed over both, one each."""
+    urls = [system.app_url, plain_app]
+
+    async def settled() -> list[dict[tuple, float]]:  # every pending event in the call log first
+        for _ in range(50):
+            scrapes = [await scrape(url, system.settings.secret_key) for url in urls]
+            if scrapes[0][("hotline_call_log_pending_events",)] == 0:
+                return scrapes
+            await asyncio.sleep(0.2)
+        pytest.fail("the call log did not catch up")
+
+    def turns(scrapes, channel: str) -> float:
+        key = ("hotline_messages_total", ("category", "咨询类"), ("channel", channel))
+        return sum(s[key] for s in scrapes)
+
+    before = await settled()
+    openid = resident()
+    reply = await ask(system.app_url, safe, openid, "鼓楼医院2023年预约量多少")
+    assert GULOU_2023 in reply, reply
+    await system.send(system.new_sender("e2e-metrics"), "鼓楼医院2023年预约量多少")
+    for _ in range(50):
+        after = await settled()
+        if turns(after, "wechat") > turns(before, "wechat") and turns(after, "rest") > turns(before, "rest"):
+            break
+        await asyncio.sleep(0.2)
+    assert turns(after, "wechat") - turns(before, "wechat") == 1
+    assert turns(after, "rest") - turns(before, "rest") == 1
+    mine, theirs = after[0], before[0]
+    received = ("hotline_received_messages_total", ("channel", "wechat"))
+    assert mine[received] - theirs[received] == 1
+    timed = ("hotline_request_duration_seconds_count", ("route", "/wechat"))
+    assert mine[timed] - theirs[timed] == 1
+    passive = ("hotline_wechat_answers_total", ("way", "passive"))
+    assert mine[passive] - theirs[passive] == 1
+    assert after[1][received] == before[1][received]  # the other process took no WeChat message
+    assert mine[("process_resident_memory_bytes",)] > 0  # the process collector, of this process
 
 
 # --- crisis, whatever else is down (kept last: it stops and restarts the system's servers) ----------

@@ -8,6 +8,7 @@ import re
 import stat
 import threading
 import uuid
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -408,3 +409,27 @@ def test_turns_by_time_and_by_sender_id(store):
         assert {t.sender for t in mine} == {pseudonym(KEY, "oWx_booker_2")}
         with pytest.raises(ValueError):
             turns(s, sender="oWx_booker_2")
+
+
+def test_the_tally_counts_each_turn_written_by_channel_and_category(store):
+    """consume_once's tally (what /metrics counts, web/metrics.py): every turn written, by the channel of
+    its sender (the WeChat gateway's wx-…, else Rasa's REST channel) and its category; an agent's lookup
+    and a redelivered event not at all."""
+    wechat = complaint(Rasa("wx-0123456789abcdef01234567", datetime(2026, 11, 22, 1, 0)))
+    rest = Rasa("rest-caller-1", datetime(2026, 11, 22, 1, 0), channel="rest")
+    rest.user("你好", "greet")
+    agent = Rasa(calllog.CONSOLE_SENDER_PREFIX + "0123", datetime(2026, 11, 22, 1, 0), channel="rest")
+    agent.user("鼓楼医院电话", "centre_contact")
+    publish(store, wechat.rows + rest.rows + agent.rows)
+    tally: Counter = Counter()
+    while consume_once(store, KEY, batch=7, tally=tally):
+        pass
+    rows = log_rows(store)
+    expected = Counter(("wechat", r[3]) for r in rows if r[0] == pseudonym(KEY, wechat.sender))
+    assert expected[("wechat", "医疗投诉")] > 0
+    assert tally == expected + Counter({("rest", None): 1})
+    assert sum(tally.values()) == len(rows)
+    publish(store, [r for r in wechat.rows if r["event"] == "user"])  # redelivered
+    assert consume_once(store, KEY, tally=tally) > 0
+    assert sum(tally.values()) == len(rows) == len(log_rows(store))
+    assert calllog.channel_of(wechat.sender) == "wechat" and calllog.channel_of("rest-caller-1") == "rest"

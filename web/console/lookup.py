@@ -7,7 +7,7 @@ from aiohttp import web
 from hotline import privacy
 from hotline.calllog import CONSOLE_SENDER_PREFIX
 
-from web.keys import HTTP, SETTINGS
+from web.keys import HTTP, METRICS, SETTINGS
 from web.rasa import AssistantUnavailable, ask
 from web.console.pages import _agent, render
 
@@ -38,6 +38,7 @@ async def lookup(request: web.Request) -> web.Response:
                                                "error": f"问题太长（最多 {MAX_QUESTION} 个字）。"},
                       status=400, section="lookup")
     settings = request.config_dict[SETTINGS]
+    request.config_dict[METRICS].receive("console")
     sender = console_sender(settings.secret_key, _agent(request))
     try:
         # One Rasa server or several (HOTLINE_RASA_URLS): web/rasa.py keeps each sender on one.

@@ -25,6 +25,8 @@ from typing import Any, Callable
 
 import aiohttp
 
+from web.metrics import Metrics
+
 TOKEN_REFRESH_MARGIN = 300  # seconds before expires_in that a token is fetched anew
 TOKEN_ERRCODES = {40001, 40014, 42001}  # invalid credential, invalid token, token expired
 RETRY_ERRCODES = {-1, 45011}  # system busy; API calls over the minute's limit
@@ -49,7 +51,7 @@ class WechatApiError(RuntimeError):
 
 class CustomerService:
     def __init__(self, http: aiohttp.ClientSession, api_url: str, appid: str, secret: str, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, metrics: Metrics | None = None) -> None:
         self._http = http
         self._api = api_url.rstrip("/")
         self._appid = appid
@@ -60,18 +62,24 @@ class CustomerService:
         self._lock = asyncio.Lock()  # one fetch at a time: parallel fetches would invalidate each other
         self.token_fetches = 0
         self.backoff: tuple[float, ...] = BACKOFF
+        self._metrics = metrics or Metrics()  # the app's (web/metrics.py): sent, retried, failed
 
     async def send_text(self, openid: str, text: str) -> None:
         """Send ``text`` to the user, again while the failure is passing (``backoff``); WechatApiError
         when WeChat refuses it, or still fails after the last try."""
         for delay in (*self.backoff, None):
             try:
-                return await self._send_text(openid, text)
+                await self._send_text(openid, text)
             except WechatApiError as exc:
                 if delay is None or not exc.passing:
+                    self._metrics.push("failed")
                     raise
+                self._metrics.push("retried")
                 log.warning("wechat: customer-service API: %s; trying again in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
+            else:
+                self._metrics.push("sent")
+                return
 
     async def _send_text(self, openid: str, text: str) -> None:
         body = {"touser": openid, "msgtype": "text", "text": {"content": text}}

@@ -52,12 +52,14 @@ from wechatpy.messages import BaseMessage
 
 from database.work import in_thread
 from hotline import handoff, privacy
+from hotline.calllog import WECHAT_SENDER_PREFIX
 from hotline.settings import Settings
 from knowledge import queries
 from safety import crisis
 from safety.replies import checkin_reply, crisis_reply
 
 from web import rasa
+from web.metrics import Metrics
 from web.wechat import messages, dedup as store
 from web.wechat.api import CustomerService, WechatApiError
 from web.wechat.seal import Envelope, Sealer
@@ -85,7 +87,7 @@ _NUMBER = re.compile(r"\d{1,3}")
 
 def pseudonym(key: bytes, openid: str) -> str:
     """The sender id the assistant knows a WeChat user by."""
-    return privacy.pseudonym(key, openid, length=24, prefix="wx-")
+    return privacy.pseudonym(key, openid, length=24, prefix=WECHAT_SENDER_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,7 @@ def _log_failure(task: asyncio.Task) -> None:
 class Gateway:
     def __init__(self, settings: Settings, engine: Engine, http: aiohttp.ClientSession,
                  api: CustomerService | None, *, clock: Callable[[], float] = time.monotonic,
-                 owner: str | None = None) -> None:
+                 owner: str | None = None, metrics: Metrics | None = None) -> None:
         self._key = settings.secret_key
         self._rasa = settings.rasa_instances  # one Rasa server or several (web/rasa.py routes)
         self._engine = engine
@@ -208,6 +210,7 @@ class Gateway:
         self.sweep_every = SWEEP_EVERY
         self.drain_timeout = settings.wechat_drain_timeout
         self._kf_account = settings.wechat_kf_account
+        self._metrics = metrics or Metrics()  # the app's (web/metrics.py); a gateway alone counts for itself
 
     def now(self) -> float:
         """The gateway's clock: when a request arrived, for its deadline."""
@@ -226,6 +229,7 @@ class Gateway:
                 log.exception("wechat: the crisis detector failed")
                 tier = crisis.Tier.NONE
             if tier:
+                self._metrics.crisis_answer(tier, "gateway")
                 return self._replies[tier].text
         return messages.UNAVAILABLE
 
@@ -248,11 +252,14 @@ class Gateway:
         if held is not None:
             return await self._held(key, sender, held, incoming)
         if incoming.kind == "unsupported":
+            self._metrics.receive("wechat")  # not claimed (answered at once, WeChat does not retry)
             return messages.PLEASE_TYPE
         envelope = await self._claim(key, sender, openid, incoming)
         if envelope is None:
             log.info("wechat %s: again (WeChat retried), not asked again", key)
             return await self._retry(key, started, Envelope(openid, incoming.kind, incoming.text))
+        if incoming.kind == "ask":  # a resident's message (not a follow's greeting), its first delivery
+            self._metrics.receive("wechat")
         return await self._answer_within(key, sender, envelope, started)
 
     async def _answer_within(self, key: str, sender: str, envelope: Envelope,
@@ -331,6 +338,7 @@ class Gateway:
             return text
         if passive:
             log.info("wechat %s from %s: answered in %.1f s", key, sender, self._clock() - began)
+            self._metrics.answer("passive")
             return text
         await self._push(key, sender, envelope.openid, text)
         return None
@@ -365,14 +373,19 @@ class Gateway:
             log.error("wechat: answering %s failed: %s", sender, type(asking.exception()).__name__)
         else:
             text, entry = asking.result().text, asking.result().handoff
-        said_crisis = text is not None and any(r.text in text for r in self._replies.values())
+        # The crisis reply the assistant gave, if any (the full protocol first: it is checked first).
+        said = next((t for t, r in self._replies.items() if r.text in text), None) if text is not None else None
+        said_crisis = said is not None
         # The assistant's own verdict stands when it answered, but for the full protocol: a danger
         # signal the assistant overlooked still puts the protocol first. A check-in is the gateway's
         # only when the assistant could not answer (Rasa runs this detector too, with more to go on).
         if tier and not said_crisis and (text is None or tier is crisis.Tier.HIGH):
             log.warning("wechat: crisis reply (%s) given by the gateway to %s", tier.name, sender)
+            self._metrics.crisis_answer(tier, "gateway")
             reply = self._replies[tier].text
             return Answer(reply if text is None else f"{reply}\n\n{text}", entry)
+        if said is not None:
+            self._metrics.crisis_answer(said, "assistant")
         return Answer(messages.UNAVAILABLE if text is None else text, entry)
 
     async def _ask_assistant(self, sender: str, envelope: Envelope) -> Answer:
@@ -395,6 +408,7 @@ class Gateway:
         STATEMENT_FIRST s to go out first), and the transfer as the passive reply. When time is up
         the handler has said ``success``: the statement still goes out, and the resident's next
         message (the entry waiting) gets the transfer."""
+        self._metrics.answer("transfer")
         pushing = asyncio.ensure_future(self._deliver(envelope.openid, answer.text, sender))
         self._tasks.add(pushing)
         pushing.add_done_callback(self._tasks.discard)
@@ -423,13 +437,18 @@ class Gateway:
             handoff.resident_said(session, entry, text, crisis=bool(tier))
             store.settle(session, key, store.ANSWERED, "", owner=self.owner)
 
+        first = True
         try:
             await self._db(work)
+            self._metrics.receive("wechat")
         except IntegrityError:
+            first = False
             log.info("wechat %s: again (WeChat retried) while a person holds the conversation", key)
         if tier:
             log.warning("wechat %s from %s: crisis (%s) while a person holds the conversation (entry %d): "
                         "raised in the queue", key, sender, tier.name, entry.id)
+            if first:  # a retry gets the same reply again: counted once
+                self._metrics.crisis_answer(tier, "gateway")
             return self._replies[tier].text
         if entry.state == handoff.WAITING:
             return Transfer(self._kf_account)
@@ -485,6 +504,7 @@ class Gateway:
         if not await self._db(store.keep_reply, key, self.owner, text):
             log.warning("wechat %s from %s: taken over by another gateway meanwhile: not sent from here", key, sender)
             return
+        self._metrics.answer("customer_service_api")
         state = store.FAILED
         if self._api is None:
             log.error("wechat %s from %s: answer not delivered: WECHAT_APPID and WECHAT_SECRET are needed "
