@@ -27,9 +27,6 @@ async def _say(dispatcher: CollectingDispatcher, topic: str, **kwargs: Any) -> N
     await in_thread(sessions(), work)
 
 
-CRISIS_INTENTS = ("crisis", "crisis_checkin")
-
-
 class ActionHumanHandoff(Action):
     """A resident asks for a person: an entry in the queue (hotline/handoff.py) and the handoff
     statement, marked ``{"handoff": true, "entry": id}`` for the channel (the WeChat gateway transfers
@@ -74,7 +71,7 @@ def _crisis_in_session(tracker: Tracker) -> bool:
     for event in reversed(tracker.events):
         if event.get("event") == "session_started":
             return False
-        if event.get("event") == "user" and ((event.get("parse_data") or {}).get("intent") or {}).get("name") in CRISIS_INTENTS:
+        if event.get("event") == "user" and ((event.get("parse_data") or {}).get("intent") or {}).get("name") in intents.CRISIS:
             return True
     return False
 

@@ -73,6 +73,8 @@ CATALOGUE: tuple[Intent, ...] = (
 BY_NAME: dict[str, Intent] = {i.name: i for i in CATALOGUE}
 # Rasa's own intents: dialogue words too.
 RASA_INTENTS = ("restart", "back", "session_start")
+# The intents counted as 心理危机干预 (the full protocol and the check-in).
+CRISIS = frozenset(i.name for i in CATALOGUE if i.category == _CRISIS)
 DIALOGUE = frozenset([i.name for i in CATALOGUE if i.category is None] + list(RASA_INTENTS))
 CATEGORY: dict[str, str] = {i.name: i.category for i in CATALOGUE if i.category is not None}
 LABELS: dict[str, str] = {i.name: i.label for i in CATALOGUE if i.label is not None}

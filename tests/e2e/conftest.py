@@ -41,6 +41,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,14 @@ class RunningSystem:
                 body = await resp.text()
                 assert resp.status == 200, f"REST channel answered {resp.status}: {body[:500]}"
                 return json.loads(body)
+
+    def send_now(self, sender: str, message: str) -> list[dict[str, Any]]:
+        """``send`` for synchronous tests (a real browser's): the same message, the same replies."""
+        request = urllib.request.Request(f"{self.rasa_url}/webhooks/rest/webhook", method="POST",
+                                         data=json.dumps({"sender": sender, "message": message}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as resp:
+            return json.load(resp)
 
     @staticmethod
     def text(replies: list[dict[str, Any]]) -> str:

@@ -4,11 +4,9 @@ tickets, the report's chart and CSV, at 1366x768 and at a phone's 390x844. Scree
 test-artifacts/screenshots/."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -77,14 +75,6 @@ def _log_in(page, system) -> None:
     page.wait_for_url(f"{system.app_url}/console/")
 
 
-def _rest(system, sender: str, message: str) -> list[dict]:
-    request = urllib.request.Request(f"{system.rasa_url}/webhooks/rest/webhook", method="POST",
-                                     data=json.dumps({"sender": sender, "message": message}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as resp:
-        return json.load(resp)
-
-
 def _eventually(system, check, timeout: float = 10.0):
     deadline = time.monotonic() + timeout
     while True:
@@ -112,7 +102,7 @@ def test_logged_out_every_page_leads_to_the_login_page(system, chromium):
 
 
 def test_an_agent_looks_up_a_figure_and_sees_its_source(system, chromium, agent):
-    _rest(system, system.new_sender("warmup"), "你好")  # Rasa's first answer loads TensorFlow
+    system.send_now(system.new_sender("warmup"), "你好")  # Rasa's first answer loads TensorFlow
     context = _context(chromium, DESKTOP)
     page = context.new_page()
     _log_in(page, system)
@@ -128,7 +118,7 @@ def test_an_agent_looks_up_a_figure_and_sees_its_source(system, chromium, agent)
     # The agent's lookup is not a resident's call: a resident's message after it reaches the call
     # log, the lookup never does.
     resident = system.new_sender()
-    _rest(system, resident, "鼓楼医院预约量多少")
+    system.send_now(resident, "鼓楼医院预约量多少")
     key = system.settings.secret_key
     assert _eventually(system, lambda s: s.scalars(select(CallTurn).where(
         CallTurn.sender == calllog.pseudonym(key, resident))).all())

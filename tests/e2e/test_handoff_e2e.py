@@ -9,7 +9,6 @@ counts it all. Screenshots go to test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import sys
 import threading
@@ -94,19 +93,11 @@ def agents(system) -> list[str]:
         done = subprocess.run([str(hotline), "--database-url", system.database_url, "agent", "add", name,
                                "--password-stdin"], input=password + "\n", capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
-    _rest(system, system.new_sender("warmup"), "你好")  # Rasa's first answer loads TensorFlow
+    system.send_now(system.new_sender("warmup"), "你好")  # Rasa's first answer loads TensorFlow
     return list(AGENTS)
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-def _rest(system, sender: str, message: str) -> list[dict]:
-    request = urllib.request.Request(f"{system.rasa_url}/webhooks/rest/webhook", method="POST",
-                                     data=json.dumps({"sender": sender, "message": message}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as resp:
-        return json.load(resp)
-
 
 def _deliver(system, safe: WechatServer, xml: str, openid: str) -> str:
     query, body = safe.callback(xml, openid=openid)
@@ -267,7 +258,7 @@ def test_wechats_own_customer_service_session_takes_and_gives_back(system, safe,
 
 def test_on_rest_a_handoff_is_a_queue_entry_and_the_answer_is_stored(system, chromium, agents):
     sender = system.new_sender("rest")
-    replies = _rest(system, sender, ASK_PERSON)
+    replies = system.send_now(sender, ASK_PERSON)
     marker = next(r["custom"] for r in replies if r.get("custom"))
     assert marker["handoff"] is True
     entry = _eventually(system, lambda s: handoff.get(s, marker["entry"]))

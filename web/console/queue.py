@@ -84,7 +84,7 @@ async def _entry(request: web.Request, entry_id: int, *, error: str | None = Non
     try:
         data = await _db(request, work)
     except handoff.HandoffError:
-        return error_page(request, 404, "没有这个会话", f"人工接入队列中没有 {entry_name(entry_id)}。", "queue")
+        return _missing(request, entry_id)
     done = DONE.get(request.query.get("done", ""))
     return render(request, "handoff.html", {"e": data, "error": error, "done": done, "me": _agent(request)},
                   status=status, section="queue")
@@ -92,6 +92,10 @@ async def _entry(request: web.Request, entry_id: int, *, error: str | None = Non
 
 DONE = {"taken": "已接入，请在下方答复来访者。", "sent": "答复已发送。", "stored": "答复已记录（REST 渠道无法推送给来访者）。",
         "closed": "会话已结束，来访者的下一条消息由智能助手答复。"}
+
+
+def _missing(request: web.Request, entry_id: int) -> web.Response:
+    return error_page(request, 404, "没有这个会话", f"人工接入队列中没有 {entry_name(entry_id)}。", "queue")
 
 
 async def take(request: web.Request) -> web.Response:
@@ -107,7 +111,7 @@ async def take(request: web.Request) -> web.Response:
     try:
         won = await _db(request, work)
     except handoff.HandoffError:
-        return error_page(request, 404, "没有这个会话", f"人工接入队列中没有 {entry_name(entry_id)}。", "queue")
+        return _missing(request, entry_id)
     if not won:
         return await _entry(request, entry_id, error="这个会话已被其他坐席接入，或已结束、已超时。", status=409)
     raise web.HTTPSeeOther(f"/console/queue/{entry_id}?done=taken")
@@ -124,7 +128,7 @@ async def answer(request: web.Request) -> web.Response:
     try:
         entry = await _db(request, lambda s: handoff.get(s, entry_id))
     except handoff.HandoffError:
-        return error_page(request, 404, "没有这个会话", f"人工接入队列中没有 {entry_name(entry_id)}。", "queue")
+        return _missing(request, entry_id)
     why_not = handoff.can_answer(entry, agent)
     if why_not is not None:
         return await _entry(request, entry_id, error=WHY_NOT[why_not], status=409)
@@ -163,7 +167,7 @@ async def close(request: web.Request) -> web.Response:
     try:
         done = await _db(request, work)
     except handoff.HandoffError:
-        return error_page(request, 404, "没有这个会话", f"人工接入队列中没有 {entry_name(entry_id)}。", "queue")
+        return _missing(request, entry_id)
     if not done:
         return await _entry(request, entry_id, error="这个会话已经结束。", status=409)
     raise web.HTTPSeeOther(f"/console/queue/{entry_id}?done=closed")

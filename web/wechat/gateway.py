@@ -216,21 +216,27 @@ class Gateway:
         """The gateway's clock: when a request arrived, for its deadline."""
         return self._clock()
 
+    def _risk(self, kind: str, text: str | None) -> crisis.Tier:
+        """The crisis detector's tier of a message: a resident's typed text only (not a chosen button
+        nor an event)."""
+        if kind != "ask" or not text:
+            return crisis.Tier.NONE
+        return crisis.assess(text, classifier=self._classifier).tier
+
     # --- a delivery -------------------------------------------------------------------------------
     def unavailable_reply(self, message: BaseMessage) -> str:
         """What a message gets when it could not be handled at all (the store down: no claim, no queue):
         the crisis reply when the detector flags it, since it needs nothing but this process; else
         the polite "try again"."""
         incoming = classify(message)
-        if incoming.kind == "ask" and incoming.text:
-            try:
-                tier = crisis.assess(incoming.text, classifier=self._classifier).tier
-            except Exception:  # noqa: BLE001 - whatever failed, the resident still gets an answer
-                log.exception("wechat: the crisis detector failed")
-                tier = crisis.Tier.NONE
-            if tier:
-                self._metrics.crisis_answer(tier, "gateway")
-                return self._replies[tier].text
+        try:
+            tier = self._risk(incoming.kind, incoming.text)
+        except Exception:  # noqa: BLE001 - whatever failed, the resident still gets an answer
+            log.exception("wechat: the crisis detector failed")
+            tier = crisis.Tier.NONE
+        if tier:
+            self._metrics.crisis_answer(tier, "gateway")
+            return self._replies[tier].text
         return messages.UNAVAILABLE
 
     async def handle(self, message: BaseMessage, started: float) -> str | Transfer | None:
@@ -354,9 +360,7 @@ class Gateway:
         the crisis detector flags always gets its crisis reply (the full protocol, or the check-in):
         from the assistant or, when the assistant fails (or, for the full protocol, is slower than
         CRISIS_WAIT), from the gateway itself."""
-        tier = crisis.Tier.NONE
-        if envelope.kind == "ask":
-            tier = crisis.assess(envelope.message, classifier=self._classifier).tier
+        tier = self._risk(envelope.kind, envelope.message)
         asking = asyncio.ensure_future(self._ask_assistant(sender, envelope))
         # Not cancelled when time is up: Rasa finishes the turn (its tracker and the call log keep it),
         # only its answer comes too late to be the reply.
@@ -428,9 +432,7 @@ class Gateway:
         account's transfer when a WeChat agent holds it, and when a console agent does, a short note
         that the agent has it (never silence; their answer comes through the customer-service API)."""
         text = incoming.text if incoming.kind == "ask" else "[非文字消息]"
-        tier = crisis.Tier.NONE
-        if incoming.kind == "ask":
-            tier = crisis.assess(text, classifier=self._classifier).tier
+        tier = self._risk(incoming.kind, text)
 
         def work(session) -> None:
             store.claim(session, key, sender, self.owner)
