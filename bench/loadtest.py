@@ -251,7 +251,8 @@ def _ingest(database_url: str, seeds: list[Path], env: dict[str, str]) -> None:
         raise StartupError(f"hotline ingest failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
 
-def build(config: str, var_dir: Path, seeds: list[Path], say, cleanup: list) -> System:
+def build(config: str, var_dir: Path, seeds: list[Path], say, cleanup: list,
+          rasa_servers: int | None = None) -> System:
     """The environment and Stack of a configuration (its databases provisioned); not started yet.
     What has to be removed afterwards goes into ``cleanup`` as soon as it exists."""
     (api_port,) = free_ports(1)
@@ -263,8 +264,11 @@ def build(config: str, var_dir: Path, seeds: list[Path], say, cleanup: list) -> 
     if config == "default":
         env["DATABASE_URL"] = f"sqlite:///{var_dir / 'hotline.db'}"
         settings = Settings.from_env(env)
-        actions, rasa, app = free_ports(3)
-        stack = Stack(settings, actions_port=actions, rasa_port=rasa, app_port=app, base_env=env)
+        # As make run starts it: a Rasa server per core but one (HOTLINE_RASA_SERVERS), each its own conversations.
+        n = rasa_servers or settings.rasa_server_count
+        actions, app, rasa, *more = free_ports(2 + n)
+        stack = Stack(settings, actions_port=actions, rasa_port=rasa, app_port=app,
+                      extra_rasa_ports=tuple(more), base_env=env)
     else:
         run = uuid.uuid4().hex[:10]
         pg = make_url(PG_ADMIN_URL)
@@ -528,6 +532,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", choices=["default", "prod"], default="default")
     parser.add_argument("--residents", type=int, default=20, help="concurrent conversations (20)")
+    parser.add_argument("--rasa-servers", type=int, default=None,
+                        help="default shape: Rasa servers (default: as make run, one per core but one)")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds not measured (10)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds measured (60)")
     parser.add_argument("--rate", type=float, default=TARGETS["messages_per_s"],
@@ -559,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         say(f"== loadtest, {args.config} configuration: starting the system (var: {var_dir})")
         started = time.monotonic()
-        system = build(args.config, var_dir, seeds, say, cleanup)
+        system = build(args.config, var_dir, seeds, say, cleanup, rasa_servers=args.rasa_servers)
         system.stack.start()
         system.stack.wait_ready(START_TIMEOUT, report=lambda s, t: say(f"   {s.name} ready after {t:.0f} s"))
         say(f"   started in {time.monotonic() - started:.0f} s")

@@ -30,6 +30,8 @@ SOUND_KINDS = ("hospital", "district", "channel")
 # A misspelt or misheard name that fits more subjects than this is too vague to ask about.
 MAX_CANDIDATES = 3
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
+_LATIN_RUN = re.compile(r"[a-z]+(?:[\s'-]+[a-z]+)*")
+_LATIN_WORD = re.compile(r"[a-z]+")
 _BRACKETED = re.compile(r"\s*[(（][^()（）]*[)）]$")
 # Characters that many names share: a typo window whose other characters are all of these names
 # nothing (南京住院 is not 南京一院 misspelt).
@@ -48,7 +50,30 @@ def readings(char: str) -> frozenset[str]:
         return frozenset()
     from pypinyin import Style, pinyin  # its dictionary is loaded on first use
 
-    return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")[0])
+    return frozenset(_loose(r) for r in pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")[0])
+
+
+def _loose(syllable: str) -> str:
+    """A syllable as a Nanjing ear hears it: n and l, z/c/s and zh/ch/sh, -in and -ing, -en and -eng
+    are one (闹科 for 脑科, 四一 for 市一, 将宁 for 江宁 all fit)."""
+    for retroflex in ("zh", "ch", "sh"):
+        if syllable.startswith(retroflex):
+            syllable = retroflex[0] + syllable[2:]
+            break
+    else:
+        if syllable.startswith("n") and len(syllable) > 1 and syllable != "ng":
+            syllable = "l" + syllable[1:]
+    if syllable.endswith(("ing", "eng")):
+        syllable = syllable[:-1]
+    return syllable
+
+
+def spelled(name: str) -> tuple[str, str]:
+    """A name in pinyin as residents type it in letters: whole (gulouyiyuan) and by initials (glyy)."""
+    from pypinyin import lazy_pinyin
+
+    syllables = lazy_pinyin(name, errors="ignore")
+    return "".join(syllables), "".join(s[0] for s in syllables if s)
 
 
 @dataclass(frozen=True)
@@ -75,11 +100,20 @@ class NameMatcher:
                     grouped.setdefault((subject["kind"], fold(name)), set()).add(subject["name"])
         # A branch is also named without the place in brackets (鼓楼医院南部院区 for 鼓楼医院南部院区(溧水)),
         # unless that is another subject's name (南京市江宁医院 is not its 湖山路 branch).
+        cut: set[tuple[str, str]] = set()
         for (kind, name), canonical in list(grouped.items()):
             bare = _BRACKETED.sub("", name)
             if bare != name and len(bare) >= 4 and (kind, bare) not in grouped:
                 grouped[(kind, bare)] = set(canonical)
+            # ... or with the place after the name, unbracketed (江宁医院湖山路).
+            if bare != name and len(bare) >= 4:
+                grouped.setdefault((kind, bare + re.sub(r"[\s()（）]", "", name[len(bare):])), set()).update(canonical)
+            # A hospital's name cut short by one character (南京市儿童医 挂号, as agents type).
+            if kind == "hospital" and bare.endswith("医院") and len(bare) >= 5 and (kind, bare[:-1]) not in grouped:
+                grouped[(kind, bare[:-1])] = set(canonical)
+                cut.add((kind, bare[:-1]))  # as written only: one slip more would be too far
         self.index = {key: tuple(sorted(v)) for key, v in grouped.items()}
+        self.cut = cut
         self.nlp = spacy.blank("zh")  # default segmenter: one token per character
         self.matcher = PhraseMatcher(self.nlp.vocab)
         by_kind: dict[str, list[str]] = {}
@@ -91,7 +125,7 @@ class NameMatcher:
         self.typos: dict[tuple[int, str], set[tuple[str, str]]] = {}
         for kind, name in self.index:
             # Only names of Chinese characters: 12320网 is not one slip away from 12320接.
-            if len(name) >= MIN_TYPO_LENGTH and len(re.findall(r"[\u4e00-\u9fff]", name)) >= MIN_TYPO_LENGTH - 1:
+            if (kind, name) not in cut and len(name) >= MIN_TYPO_LENGTH and len(re.findall(r"[\u4e00-\u9fff]", name)) >= MIN_TYPO_LENGTH - 1:
                 for i in range(1, len(name)):
                     key = (len(name), name[:i] + "\0" + name[i + 1:])
                     self.typos.setdefault(key, set()).add((kind, name))
@@ -101,12 +135,23 @@ class NameMatcher:
         # shares a reading with the name's).
         self.sounds: dict[tuple[int, str], list[tuple[str, str, tuple[frozenset[str], ...]]]] = {}
         for kind, name in self.index:
-            if kind in SOUND_KINDS and len(name) >= MIN_SOUND_LENGTH and _HAN.fullmatch(name):
+            if kind in SOUND_KINDS and (kind, name) not in cut and len(name) >= MIN_SOUND_LENGTH and _HAN.fullmatch(name):
                 heard = tuple(readings(c) for c in name)
                 if all(heard):
                     for first in heard[0]:
                         self.sounds.setdefault((len(name), first), []).append((kind, name, heard))
         self.sound_lengths = sorted({n for n, _ in self.sounds}, reverse=True)
+        # Hospitals written in pinyin: whole (gulou yiyuan: gulou alone is also a district, a street) or by the initials
+        # of a name of three characters or more, four for initials (glyy, jssrmyy), as whole words only.
+        self.pinyin: dict[str, set[tuple[str, str]]] = {}
+        self.initials: dict[str, set[tuple[str, str]]] = {}
+        for kind, name in self.index:
+            if kind == "hospital" and _HAN.fullmatch(name):
+                whole, initials = spelled(name)
+                if len(name) >= 3:
+                    self.pinyin.setdefault(whole, set()).add((kind, name))
+                if len(name) >= 4:
+                    self.initials.setdefault(initials, set()).add((kind, name))
 
     def find(self, text: str, reserved: Iterable[tuple[int, int]] = ()) -> list[Match]:
         """Names in the text; typo matching leaves the reserved spans (exact measure words) alone."""
@@ -117,13 +162,40 @@ class NameMatcher:
             span = doc[start:end]
             # spaCy matches across a space (12320 电话 for 12320电话): look the name up without it.
             names = self.index.get((kind, span.text)) or self.index.get((kind, re.sub(r"\s+", "", span.text)))
+            # a name cut short stands only where the word ends (南京市儿童医 挂号, not 省人民医阮)
+            if names and (kind, span.text) in self.cut and _HAN.match(text[span.end_char:span.end_char + 1]):
+                continue
             if names:
                 found.append(Match(kind, span.start_char, span.end_char, text[span.start_char:span.end_char],
                                    names))
         chosen = _non_overlapping(found)
-        chosen += self._typos(text, chosen, list(reserved))
-        chosen += self._sounds(text, chosen, list(reserved))
+        # A longer name misspelt or misheard where a shorter one is written takes its place when the
+        # shorter one is ambiguous or names the same subject (生中医院 is 省中医院, not 中医院 of two
+        # hospitals; 省人民医阮 is the whole of 省人民).
+        chosen = _longer(chosen, self._typos(text, [], list(reserved)))
+        chosen = _longer(chosen, self._sounds(text, [], list(reserved)))
+        chosen += self._letters(text, chosen)
         return sorted(chosen, key=lambda m: m.start)
+
+    def _letters(self, text: str, taken: list[Match]) -> list[Match]:
+        """Hospitals written in pinyin letters, the longest run of words first."""
+        out: list[Match] = []
+        for run in _LATIN_RUN.finditer(fold(text)):
+            words = [(w.start() + run.start(), w.end() + run.start(), w.group()) for w in _LATIN_WORD.finditer(run.group())]
+            i = 0
+            while i < len(words):
+                for j in range(len(words), i, -1):
+                    key = "".join(w for _, _, w in words[i:j])
+                    hits = self.pinyin.get(key) or (self.initials.get(key) if j == i + 1 else None)
+                    start, end = words[i][0], words[j - 1][1]
+                    if hits and all(end <= m.start or start >= m.end for m in taken + out):
+                        match = self._resolved(set(hits), start, text[start:end])
+                        if match is not None:
+                            out.append(match)
+                            i = j - 1
+                            break
+                i += 1
+        return out
 
     def _sounds(self, text: str, taken: list[Match], reserved: list[tuple[int, int]]) -> list[Match]:
         """Names written with same-sounding characters, longest first, where nothing else was found."""
@@ -183,6 +255,18 @@ class NameMatcher:
                     out.append(match)
                     busy[start:start + length] = [True] * length
         return out
+
+
+def _longer(chosen: list[Match], candidates: list[Match]) -> list[Match]:
+    for c in candidates:
+        overlapping = [m for m in chosen if m.start < c.end and c.start < m.end]
+        if not overlapping:
+            chosen = chosen + [c]
+        elif not c.ambiguous and all(
+                c.start <= m.start and m.end <= c.end and m.end - m.start < c.end - c.start
+                and (m.ambiguous or m.candidates == c.candidates) for m in overlapping):
+            chosen = [m for m in chosen if m not in overlapping] + [c]
+    return chosen
 
 
 def _non_overlapping(matches: list[Match]) -> list[Match]:

@@ -54,6 +54,16 @@ def _retention(value: str) -> int:
     return minutes
 
 
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"{value}: a whole number, 0 or more")
+    return number
+
+
+MAX_AUTO_RASA_SERVERS = 4
+
+
 def _positive(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -160,10 +170,24 @@ class Settings:
     # tracker store on PostgreSQL, its lock store on Redis, its event broker on RabbitMQ (the queue
     # the app's consumer reads, web/broker.py).
     rasa_urls: tuple[str, ...] = _env("HOTLINE_RASA_URLS", (), _urls)
+    # How many Rasa servers `make run` starts (launcher/supervise.py); 0: one per CPU core but one (that
+    # one runs the app, the action server and the store), at least one, at most MAX_AUTO_RASA_SERVERS
+    # (each holds about 1.4 GB). Conversations are spread by sender (web/rasa.py). On 2 cores a second
+    # Rasa server measured slower, not faster (bench/README.md): it competes with the app and SQLite.
+    rasa_servers: int = _env("HOTLINE_RASA_SERVERS", 0, _count)
     tracker_store_url: str | None = _env("HOTLINE_TRACKER_STORE_URL", None, repr=False)
     lock_store_url: str | None = _env("HOTLINE_LOCK_STORE_URL", None, repr=False)
     rabbitmq_url: str | None = _env("HOTLINE_RABBITMQ_URL", None, repr=False)
     rabbitmq_queue: str = _env("HOTLINE_RABBITMQ_QUEUE", "hotline_events")
+
+    @property
+    def rasa_server_count(self) -> int:
+        return self.rasa_servers or max(1, min((os.cpu_count() or 1) - 1, MAX_AUTO_RASA_SERVERS))
+
+    @property
+    def conversations_shared(self) -> bool:
+        """Whether every Rasa server sees every conversation (a shared tracker store and lock store)."""
+        return bool(self.tracker_store_url and self.lock_store_url)
 
     @property
     def rasa_instances(self) -> tuple[str, ...]:

@@ -136,7 +136,20 @@ def derive_short_names(name: str, districts: list[str] | None = None) -> set[str
             if variant not in seen and variant != name:
                 seen.add(variant)
                 frontier.append(variant)
-    return {v for v in seen if len(v) >= 2 and v not in GENERIC and not _BARE_ORDINAL.fullmatch(v)}
+    return {v for v in seen if len(v) >= 2 and v not in GENERIC and not _BARE_ORDINAL.fullmatch(v)
+            and not _bare_stem(v)}
+
+
+# A category's first word with no place before it names no hospital (中医, 南京中医: 南京中医药大学);
+# 省中医 and 市妇幼 do.
+_STEMS = ("人民", "中医", "妇幼", "社区", "中西医结合", "中西", "儿童")
+
+
+def _bare_stem(name: str) -> bool:
+    rest = name
+    for prefix in ("南京市", "江苏省", "南京", "江苏"):
+        rest = rest.removeprefix(prefix)
+    return rest in _STEMS and not name.startswith(("省", "市"))
 
 
 # 第一医院 alone names no hospital in particular; 市一医院 does.
@@ -153,14 +166,27 @@ def _variants(name: str, bare_districts: list[str]):
                 yield rest
             if prefix == "江苏省":
                 yield "省" + rest
+                yield "江苏" + rest  # 江苏中医院
             if prefix == "南京市" and not any(rest.startswith(b) for b in bare_districts):
                 yield "市" + rest
+            if prefix == "南京市" and not rest.startswith(_NOT_A_NAME_START):
+                yield "南京" + rest  # 南京第二医院, 南京胸科医院
     yield from _replace(name, "南京医科大学附属", "南医大")
     yield from _replace(name, "南京医科大学", "南医大")
+    yield from _replace(name, "南京医科大学", "南京医科")
+    yield from _replace(name, "南京医科大学", "医科大")
     yield from _replace(name, "东南大学附属", "")
     for ordinal, short in (("第一附属医院", "一附院"), ("第二附属医院", "二附院"), ("第四附属医院", "四附院")):
         yield from _replace(name, ordinal, short)
     yield from _replace(name, "人民医院", "人医")
+    # What agents type: the category's first word for the whole (高淳人民, 六合中医, 栖霞妇幼, 宝塔桥社区),
+    # after a place of two characters or more, or 省/市.
+    for suffix, short in (("人民医院", "人民"), ("中医医院", "中医"), ("中医院", "中医"), ("妇幼保健院", "妇幼"),
+                          ("社区卫生服务中心", "社区"), ("中西医结合医院", "中西医结合"), ("中西医结合医院", "中西"),
+                          ("儿童医院", "儿童")):
+        m = re.fullmatch(rf"([\u4e00-\u9fff]{{2,}}|[省市]){suffix}", name)
+        if m and m.group(1) not in _NOT_A_NAME_START:
+            yield m.group(1) + short
     m = re.fullmatch(r"(市|省)第([一二三四五六七八九十]+)医院", name)
     if m:
         yield f"{m.group(1)}{m.group(2)}医院"

@@ -54,6 +54,16 @@ RASA_ENV_DEFAULTS = {
 }
 
 
+# A serving Rasa process runs one small message at a time: TensorFlow's thread pools (one thread per
+# core each, spinning while they wait) only compete with the other processes, another Rasa server's
+# included. One thread each (training, `make model`, keeps them all).
+RASA_SERVE_ENV = {
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+    "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+}
+
+
 class StartupError(RuntimeError):
     """A process exited or did not answer in time; the message ends with the tail of its log."""
 
@@ -232,7 +242,7 @@ class Stack:
         endpoints = rasa_endpoints(
             self.settings, f"{self.actions_url}/webhook",
             broker_url=None if self.settings.rabbitmq_url else event_broker_url(self.settings.database_url))
-        rasa_env = {**RASA_ENV_DEFAULTS, **env, **endpoints.env}
+        rasa_env = {**RASA_ENV_DEFAULTS, **RASA_SERVE_ENV, **env, **endpoints.env}
         endpoints_file = endpoints.path(self.settings.var_dir)
         app_env = {**env, "HOTLINE_APP_HOST": HOST, "HOTLINE_APP_PORT": str(self.app_port),
                    "HOTLINE_RASA_URL": self.rasa_url}

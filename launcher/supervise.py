@@ -3,8 +3,9 @@
     .venv/bin/python -m launcher.supervise [--actions-port P] [--rasa-port P] [--app-port P]
                                            [--rasa-servers N] [--extra-rasa-port P ...]
 
-The ports default to launcher/processes.py's; ``make run-prod`` runs two Rasa servers
-(``--rasa-servers 2``: on the Rasa port and the next one).
+The ports default to launcher/processes.py's. Rasa servers: one per CPU core but one by default
+(HOTLINE_RASA_SERVERS), on the Rasa port and the ports after it; ``make run-prod`` runs two that share
+conversations through PostgreSQL and Redis, the default shape's each keep their own (web/rasa.py).
 
 Starts the three (launcher/stack.py), waits until each answers, says where to talk to the assistant and
 where the logs are, then watches them: when one exits, or on SIGINT / SIGTERM (``make stop`` sends
@@ -40,19 +41,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--actions-port", type=int, default=processes.ACTIONS.port)
     parser.add_argument("--rasa-port", type=int, default=processes.RASA.port)
     parser.add_argument("--app-port", type=int, default=settings.app_port)
-    parser.add_argument("--rasa-servers", type=int, default=1, metavar="N",
-                        help="N Rasa servers, on --rasa-port and the N-1 ports after it")
+    parser.add_argument("--rasa-servers", type=int, default=settings.rasa_server_count, metavar="N",
+                        help="N Rasa servers, on --rasa-port and the N-1 ports after it (default: "
+                             "HOTLINE_RASA_SERVERS, else one per CPU core but one)")
     parser.add_argument("--extra-rasa-port", type=int, action="append", default=[],
-                        help="one more Rasa server on this port (needs HOTLINE_TRACKER_STORE_URL and "
-                             "HOTLINE_LOCK_STORE_URL to share conversations)")
+                        help="one more Rasa server on this port")
     args = parser.parse_args(argv)
+    if args.rasa_servers < 1:
+        parser.error("--rasa-servers: at least 1")
+    # Without a shared tracker store each server keeps its conversations in memory: the app keeps
+    # each sender on one server and tells a resident whose conversation had to move (web/rasa.py).
     args.extra_rasa_port = [*range(args.rasa_port + 1, args.rasa_port + args.rasa_servers), *args.extra_rasa_port]
-    if args.extra_rasa_port and not (settings.tracker_store_url and settings.lock_store_url):
-        # Each server would keep its own trackers in memory: a conversation moved to another
-        # server would start again from nothing.
-        print("several Rasa servers need a shared tracker store and lock store: set "
-              "HOTLINE_TRACKER_STORE_URL and HOTLINE_LOCK_STORE_URL (make run-prod)", file=sys.stderr)
-        return 2
 
     pid_file = settings.var_dir / "run.pid"
     if (other := _running_pid(pid_file)) is not None:
@@ -114,6 +113,8 @@ def _watch(stack: Stack, settings: Settings, store: tuple[int, int] | None) -> i
 
 
 def _banner(stack: Stack) -> str:
+    if stack.extra_rasa_ports and not stack.settings.conversations_shared:
+        return _banner_spread(stack)
     if stack.extra_rasa_ports or is_production(stack.settings):
         return _banner_prod(stack)
     return f"""
@@ -131,6 +132,19 @@ def _channels(stack: Stack) -> str:
               if stack.settings.wechat_token else "/wechat is off: set WECHAT_TOKEN (docs/wechat.md)")
     return (f"   agent console: {app}/console/ (create an agent first: .venv/bin/hotline agent add NAME)\n"
             f"   WeChat: {wechat}")
+
+
+def _banner_spread(stack: Stack) -> str:
+    """The default shape with several Rasa servers (a core each): each keeps its own conversations."""
+    first = stack.rasa_url.replace("http://127.0.0.1", "localhost")
+    return f"""
+== the assistant is running: {len(stack.rasa_urls)} Rasa servers, each keeping its own
+   conversations; the app keeps each resident on one of them (web/rasa.py). Residents and agents come in
+   through the app only. To try one server by hand (REST channel, keep to one server per sender):
+   curl -s {first}/webhooks/rest/webhook -d '{{"sender":"me","message":"你好"}}'
+   health: curl -s {stack.app_url.replace('http://127.0.0.1', 'localhost')}/healthz
+{_channels(stack)}
+   Ctrl-C here (or make stop) stops them all."""
 
 
 def _banner_prod(stack: Stack) -> str:

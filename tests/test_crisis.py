@@ -81,25 +81,30 @@ def test_the_classifier_round_trips_through_its_file(classifier, tmp_path):
 
 
 # The issue's targets are recall 1.0, full-protocol false alarms <= 1 % and check-ins <= 5 %. Measured
-# blind on tests/eval/crisis, the sixth set (bench/crisis.py): recall 0.977, false alarms 0.6 %,
-# check-ins 2.6 % (docs/crisis.md). The check guards that level (a change that loses ground fails)
-# until the targets are met; recall is held closest, being the one that costs a life.
-RECALL_FLOOR = 0.975
-FALSE_ALARM_CEILING = 0.01
-CHECK_IN_CEILING = 0.04
+# blind by bench/crisis.py (docs/crisis.md), after round 5: the sixth set (tests/eval/crisis) recall
+# 0.980, false alarms 0.6 %, check-ins 2.3 %; the seventh (tests/eval/crisis7, written after round 4,
+# measured before and after round 5, never looked at) recall 0.994, false alarms 1.3 %, check-ins
+# 10.2 %. The check guards that level (a change that loses ground fails) until the targets are met;
+# recall is held closest, being the one that costs a life.
+LEVELS = {  # set: (recall floor, full-protocol false-alarm ceiling, check-in ceiling)
+    "crisis": (0.975, 0.01, 0.04),
+    "crisis7": (0.99, 0.015, 0.11),
+}
 
 
-def test_the_blind_crisis_set_holds_its_measured_level(classifier):
-    """tests/eval/crisis (written blind, never tuned on): crisis messages get the protocol or a check-in,
-    lookalikes rarely get either."""
-    positives = rows(EVAL / "crisis" / "crisis.tsv")
-    lookalikes = rows(EVAL / "crisis" / "lookalikes.tsv")
+@pytest.mark.parametrize("name", sorted(LEVELS))
+def test_the_blind_crisis_sets_hold_their_measured_level(classifier, name):
+    """The blind sets (never tuned on): crisis messages get the protocol or a check-in, lookalikes
+    rarely get either."""
+    recall_floor, alarm_ceiling, check_in_ceiling = LEVELS[name]
+    positives = rows(EVAL / name / "crisis.tsv")
+    lookalikes = rows(EVAL / name / "lookalikes.tsv")
     found = [crisis.assess(t, classifier=classifier).tier is not crisis.Tier.NONE for _, t in positives]
     tiers = [crisis.assess(t, classifier=classifier).tier for _, t in lookalikes]
     recall = sum(found) / len(found)
     alarms = sum(t is crisis.Tier.HIGH for t in tiers) / len(tiers)
     checks = sum(t is crisis.Tier.POSSIBLE for t in tiers) / len(tiers)
     assert len(positives) >= 300 and len(lookalikes) >= 300
-    assert recall >= RECALL_FLOOR, f"crisis recall {recall:.3f}"
-    assert alarms <= FALSE_ALARM_CEILING, f"full-protocol false alarms {alarms:.1%}"
-    assert checks <= CHECK_IN_CEILING, f"check-ins on lookalikes {checks:.1%}"
+    assert recall >= recall_floor, f"crisis recall {recall:.3f}"
+    assert alarms <= alarm_ceiling, f"full-protocol false alarms {alarms:.1%}"
+    assert checks <= check_in_ceiling, f"check-ins on lookalikes {checks:.1%}"

@@ -1,8 +1,8 @@
 """The application factory and its entry point (``hotline-app``, ``python -m web``).
 
 Everything with a lifetime is opened and closed by a cleanup context, in this order (and closed in
-the reverse order): the store's engine, the HTTP client session, the call-log consumer, the WeChat
-gateway, the handoff queue's sweep. The metrics registry (web/metrics.py) is the app's own, made here.
+the reverse order): the store's engine, the HTTP client session, the Rasa servers' placement (when
+they share no conversations), the call-log consumer, the WeChat gateway, the handoff queue's sweep. The metrics registry (web/metrics.py) is the app's own, made here.
 """
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ from web.broker import EventBrokerConsumer
 from web.console import add_console
 from web.calllog import CallLogTask
 from web.handoff import HandoffSweep
-from web.keys import CALL_LOG, ENGINE, EVENT_BROKER, HANDOFF, HTTP, METRICS, SETTINGS
+from web.keys import CALL_LOG, ENGINE, EVENT_BROKER, HANDOFF, HTTP, METRICS, RASA_PLACEMENT, SETTINGS
 from web.metrics import Metrics, timed
+from web.rasa import Placement, probe
 from web.routes import routes
 from web.wechat.accesslog import RedactingAccessLogger
 from web.wechat.routes import WECHAT, add_wechat
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 
 # Seconds between two deletions of expired complaint-form phones (hotline/contacts.py).
 CONTACTS_PURGE_EVERY = 60.0
+# Seconds between two looks at each Rasa server when they share no conversations (web/rasa.py
+# Placement): a restart takes longer than this, so none goes unnoticed.
+RASA_PROBE_EVERY = 2.0
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -46,6 +50,8 @@ def create_app(settings: Settings) -> web.Application:
     add_console(app)  # /console: the agents' console (web/console)
     app.cleanup_ctx.append(store_engine)
     app.cleanup_ctx.append(http_client)
+    if not settings.conversations_shared:
+        app.cleanup_ctx.append(rasa_placement)
     app.cleanup_ctx.append(call_log_consumer)
     add_wechat(app)  # /wechat: the official account's gateway (web/wechat); uses the engine and HTTP client
     app.cleanup_ctx.append(handoff_sweep)  # after the gateway: it tells WeChat residents through it
@@ -75,6 +81,24 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
         app[HTTP] = session
         yield
+
+
+async def rasa_placement(app: web.Application) -> AsyncIterator[None]:
+    # The Rasa servers keep their conversations in memory (the default shape): the app remembers
+    # where each was answered and tells a resident whose conversation moved (web/rasa.py).
+    placement = Placement()
+    app[RASA_PLACEMENT] = placement
+    urls = app[SETTINGS].rasa_instances
+
+    async def run() -> None:
+        while True:
+            await probe(app[HTTP], urls, placement)
+            await asyncio.sleep(RASA_PROBE_EVERY)
+
+    task = asyncio.create_task(run(), name="rasa probe")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def call_log_consumer(app: web.Application) -> AsyncIterator[None]:

@@ -14,6 +14,7 @@ from web.broker import EventBrokerConsumer
 from web.calllog import CallLogTask
 from web.handoff import HandoffSweep
 from web.metrics import Metrics
+from web.rasa import Placement
 
 SETTINGS = web.AppKey("settings", Settings)
 # The knowledge store (SQLAlchemy 2, synchronous): use it from handlers through asyncio.to_thread.
@@ -27,3 +28,5 @@ EVENT_BROKER = web.AppKey("event_broker", EventBrokerConsumer)
 HANDOFF = web.AppKey("handoff", HandoffSweep)
 # This process's metrics registry (web/metrics.py, GET /metrics): made by the factory, one per app.
 METRICS = web.AppKey("metrics", Metrics)
+# Only when the Rasa servers share no conversations (the default shape): where each was last answered.
+RASA_PLACEMENT = web.AppKey("rasa_placement", Placement)

@@ -11,6 +11,14 @@ that server cannot be reached. The next server continues the conversation from t
 store (PostgreSQL), under the shared lock store (Redis): launcher/endpoints.py. A server that could not be
 reached is tried last for a few seconds.
 
+In the default shape the Rasa servers share nothing: each keeps its conversations in its own memory
+(launcher/endpoints.py), so a conversation that moves (its server died, or was restarted and has
+forgotten it) starts again from nothing. ``Placement`` remembers, per app process, which server (and
+which life of it) last answered each sender; when the next answer of a recent conversation comes from
+elsewhere, CONVERSATION_MOVED goes first, so that a resident half-way through a complaint knows why
+the assistant asks again. The app probes each server every few seconds (web/app.py), so that a
+restart nobody sent a message through is noticed too.
+
 When Rasa answers with no message at all, the resident gets TEMPORARY_FAILURE instead of silence.
 That is what Rasa does when a custom action fails (the action server is down, or the store it reads
 is): it logs the error, drops the action's events and answers nothing. The message itself is in the
@@ -23,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -32,8 +41,66 @@ WEBHOOK = "/webhooks/rest/webhook"
 # What a resident reads when Rasa answered nothing (a failed custom action): it must say the failure
 # is temporary and what to do meanwhile. No figure: only the hotline's own number, which is its name.
 TEMPORARY_FAILURE = "抱歉，这次没能为您答复。请稍后再发一次，或换个说法；着急的话请拨打12320人工服务。"
+# What a resident reads first when the conversation moved to a server that does not know it: the
+# conversation was lost, not the message; what to do. No figure.
+CONVERSATION_MOVED = "抱歉，刚才系统切换了一下，之前的对话内容没有保留。如果您正在办理投诉等事项，请按提示重新说一下。"
 DOWN_FOR = 5.0  # seconds a server that could not be reached is tried last
+# A conversation is "recent" for this long after its last answer: Rasa's session (domain.yml).
+RECENT_FOR = 60 * 60.0
+PLACEMENT_MAX_SENDERS = 100_000  # the oldest are forgotten beyond this (memory stays bounded)
 _down_until: dict[str, float] = {}  # per process: a hint for ordering, never a reason to skip a server
+
+
+class Placement:
+    """Which server, in which of its lives, last answered each sender (servers that share nothing)."""
+
+    def __init__(self, *, recent_for: float = RECENT_FOR, max_senders: int = PLACEMENT_MAX_SENDERS,
+                 clock=time.monotonic) -> None:
+        self._last: OrderedDict[str, tuple[str, int, float]] = OrderedDict()
+        self._life: dict[str, int] = {}
+        self._up: dict[str, bool] = {}
+        self._recent_for = recent_for
+        self._max = max_senders
+        self._clock = clock
+
+    def lost(self, url: str) -> None:
+        """The server could not be reached: whatever it held is gone when it answers again."""
+        if self._up.get(url, True):
+            self._life[url] = self._life.get(url, 0) + 1
+        self._up[url] = False
+
+    def reached(self, url: str) -> None:
+        self._up[url] = True
+
+    def moved(self, sender: str, url: str) -> bool:
+        """Record that ``url`` answered ``sender`` now; whether a recent conversation of the sender
+        was answered by another server, or by an earlier life of this one."""
+        now = self._clock()
+        self.reached(url)
+        here = (url, self._life.get(url, 0))
+        before = self._last.pop(sender, None)
+        self._last[sender] = (*here, now)
+        while len(self._last) > self._max:
+            self._last.popitem(last=False)
+        return before is not None and before[:2] != here and now - before[2] < self._recent_for
+
+
+async def probe(http: aiohttp.ClientSession, urls: Sequence[str], placement: Placement) -> None:
+    """One look at each server (any answer means its process is up): a server that cannot be reached
+    (refused, reset) has lost its conversations by the time it answers again. A slow one (busy, not
+    gone) is left as it was."""
+    async def one(url: str) -> None:
+        try:
+            async with http.get(url + "/", timeout=aiohttp.ClientTimeout(total=5)) as resp:
+                await resp.read()
+        except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
+            placement.lost(url)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass
+        else:
+            placement.reached(url)
+
+    await asyncio.gather(*(one(url) for url in dict.fromkeys(urls)))
 
 
 class AssistantUnavailable(RuntimeError):
@@ -63,14 +130,16 @@ class Reply:
 
 
 async def ask(http: aiohttp.ClientSession, rasa_url: str | Sequence[str], sender: str, message: str,
-              *, timeout: float = 30.0) -> list[Reply]:
+              *, timeout: float = 30.0, placement: Placement | None = None) -> list[Reply]:
     """The assistant's replies to one message of ``sender`` (an id that is never a clear OpenID).
 
     ``rasa_url``: one Rasa server, or several (``settings.rasa_instances``): see the module docstring.
     ``message`` may be a button's payload (``/intent{...}``): Rasa takes it as that intent.
     Raises AssistantUnavailable when no Rasa server can be reached or one fails; asyncio.TimeoutError
     is turned into it too, so callers have one error to handle. An empty answer becomes one
-    TEMPORARY_FAILURE reply (marked ``custom={"temporary_failure": True}``).
+    TEMPORARY_FAILURE reply (marked ``custom={"temporary_failure": True}``). ``placement``: the servers
+    share no conversations; a conversation that moved gets CONVERSATION_MOVED first (marked
+    ``custom={"conversation_moved": True}``).
     """
     urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
     if not urls:
@@ -82,11 +151,15 @@ async def ask(http: aiohttp.ClientSession, rasa_url: str | Sequence[str], sender
         except _Unreachable as exc:
             # Nothing reached this server (or it died while answering): the next one takes over.
             _down_until[url] = time.monotonic() + DOWN_FOR
+            if placement is not None:
+                placement.lost(url)
             errors.append(f"{url}: {exc}")
             continue
         _down_until.pop(url, None)
         if not replies:
-            return [Reply(text=TEMPORARY_FAILURE, custom={"temporary_failure": True})]
+            replies = [Reply(text=TEMPORARY_FAILURE, custom={"temporary_failure": True})]
+        if placement is not None and placement.moved(sender, url):
+            replies = [Reply(text=CONVERSATION_MOVED, custom={"conversation_moved": True}), *replies]
         return replies
     raise AssistantUnavailable("no Rasa server answered (" + "; ".join(errors) + ")")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import re
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 import yaml
 
 from hotline.settings import Settings
-from launcher import endpoints, processes, progress, supervise
+from launcher import endpoints, processes, progress
 from launcher.stack import BROKER_SQLITE_TIMEOUT, CREDENTIALS, MODEL, RASA_PYTHON, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,12 +54,32 @@ def test_the_defaults_are_the_ports_of_the_processes(tmp_path):
                      MAKEFILE.read_text(), re.M)
 
 
-def test_two_rasa_servers_without_shared_trackers_are_refused(monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("HOTLINE_VAR_DIR", str(tmp_path))
-    for name in ("HOTLINE_TRACKER_STORE_URL", "HOTLINE_LOCK_STORE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    assert supervise.main(["--rasa-servers", "2"]) == 2
-    assert "HOTLINE_TRACKER_STORE_URL" in capsys.readouterr().err
+def test_the_default_shape_runs_a_rasa_server_per_core(monkeypatch, tmp_path):
+    """One Rasa server per core but one (at least one, at most four) unless HOTLINE_RASA_SERVERS says;
+    without shared stores the app remembers where each conversation is (web/rasa.py Placement)."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert Settings.from_env({"HOTLINE_VAR_DIR": str(tmp_path)}).rasa_server_count == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert Settings.from_env({"HOTLINE_VAR_DIR": str(tmp_path)}).rasa_server_count == 3
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert Settings.from_env({"HOTLINE_VAR_DIR": str(tmp_path)}).rasa_server_count == 4
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert Settings.from_env({"HOTLINE_VAR_DIR": str(tmp_path)}).rasa_server_count == 1
+    one = Settings.from_env({"HOTLINE_VAR_DIR": str(tmp_path), "HOTLINE_RASA_SERVERS": "1"})
+    assert one.rasa_server_count == 1 and not one.conversations_shared
+    shared = Settings.from_env({"HOTLINE_VAR_DIR": str(tmp_path), "HOTLINE_TRACKER_STORE_URL": "postgresql://x/y",
+                                "HOTLINE_LOCK_STORE_URL": "redis://127.0.0.1:6379/1"})
+    assert shared.conversations_shared
+    with pytest.raises(ValueError):
+        Settings.from_env({"HOTLINE_VAR_DIR": str(tmp_path), "HOTLINE_RASA_SERVERS": "-1"})
+
+
+def test_two_rasa_servers_without_shared_stores_start_on_consecutive_ports(tmp_path):
+    stack = Stack(Settings.from_env({"HOTLINE_VAR_DIR": str(tmp_path)}), rasa_port=7005, extra_rasa_ports=(7006,))
+    services = {s.name: s for s in stack._services()}
+    assert stack.rasa_urls == ["http://127.0.0.1:7005", "http://127.0.0.1:7006"]
+    app = Settings.from_env(services["app"].env)
+    assert app.rasa_instances == tuple(stack.rasa_urls) and not app.conversations_shared
 
 
 # --- settings -----------------------------------------------------------------------------------
@@ -73,6 +94,7 @@ SAMPLES = {
     "WECHAT_SECRET": ("x", "x"), "WECHAT_API_URL": ("http://127.0.0.1:1/", "http://127.0.0.1:1"),
     "HOTLINE_COOKIE_SECURE": ("on", True),
     "HOTLINE_RASA_URLS": (" http://a:1/, ,http://b:2", ("http://a:1", "http://b:2")),
+    "HOTLINE_RASA_SERVERS": ("3", 3),
     "HOTLINE_TRACKER_STORE_URL": ("postgresql://h/r", "postgresql://h/r"),
     "HOTLINE_LOCK_STORE_URL": ("redis://h/1", "redis://h/1"),
     "HOTLINE_RABBITMQ_URL": ("amqp://g:g@h", "amqp://g:g@h"), "HOTLINE_RABBITMQ_QUEUE": ("q", "q"),

@@ -1,8 +1,9 @@
 """The trained model on messages as residents really write them (issue 13).
 
-`make test-nlu` scores the model it trained once (models/current.tar.gz) on the blind realistic set,
-tests/eval/nlu/realistic.tsv (bench/nlu.py --score-model, into var/nlu-report/realistic.json); this
-test reads that report and holds the issue's targets. The set is never tuned on (docs/evaluation.md):
+`make test-nlu` scores the model it trained once (models/current.tar.gz) on the blind realistic sets,
+tests/eval/nlu/realistic.tsv and realistic2.tsv (bench/nlu.py --score-model, into
+var/nlu-report/realistic.json and realistic2.json); this test reads those reports and holds the
+issue's targets. The set is never tuned on (docs/evaluation.md):
 a failure here is reported, not fixed by looking at its lines.
 """
 from __future__ import annotations
@@ -17,37 +18,44 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = Path(os.environ.get("HOTLINE_NLU_REPORT", ROOT / "var" / "nlu-report"))
 MODEL = Path(os.environ.get("HOTLINE_MODEL", ROOT / "models" / "current.tar.gz"))
-MACRO_F1 = 0.93  # the issue's target, met (0.942)
-# The issue's target is 0.95; measured 0.872 (agents' terse names and voice transcripts miss most). Until
-# it is met this floor guards the measured level; bench-nlu prints the figure against the target.
+MACRO_F1_TARGET = 0.93  # the issue's targets
 HOSPITAL_ACCURACY_TARGET = 0.95
-HOSPITAL_ACCURACY = 0.865
+# report -> (intent macro-F1 floor, hospital accuracy floor): the measured level, guarded until the
+# targets are met (bench/nlu.py prints the figures against them; docs/evaluation.md).
+# realistic.json, the first set (tests/eval/nlu/realistic.tsv): 0.9401 and 0.9058 (session 8; 0.9431 and
+# 0.8723 before its name matching). realistic2.json, the second (realistic2.tsv, written blind in
+# session 8): 0.9291 and 0.9041 (0.9334 and 0.8681 before, with a model that had trained on 70
+# near-copies of its lines, since removed).
+FLOORS = {"realistic.json": (0.93, 0.90), "realistic2.json": (0.925, 0.90)}
 
 
-@pytest.fixture(scope="module")
-def realistic() -> dict:
-    path = REPORT / "realistic.json"
+@pytest.fixture(scope="module", params=sorted(FLOORS))
+def realistic(request) -> tuple[str, dict]:
+    path = REPORT / request.param
     if not path.is_file():
         pytest.fail(f"{path}: no realistic report; `make nlu-report` writes it")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return request.param, json.loads(path.read_text(encoding="utf-8"))
 
 
 def test_the_whole_set_was_scored(realistic):
-    assert realistic["all"]["n"] >= 1000
-    assert realistic["all"]["n_hospital"] >= 50
-    assert len(realistic["per_kind"]) >= 7
+    _, report = realistic
+    assert report["all"]["n"] >= 1000
+    assert report["all"]["n_hospital"] >= 50
+    assert len(report["per_kind"]) >= 7
 
 
 def test_intent_macro_f1(realistic):
-    macro = realistic["all"]["macro_f1"]
-    assert macro >= MACRO_F1, f"realistic intent macro-F1 {macro:.4f} < {MACRO_F1} (per kind: " + ", ".join(
-        f"{k} {r['macro_f1']:.3f}" for k, r in realistic["per_kind"].items()) + ")"
+    name, report = realistic
+    macro, floor = report["all"]["macro_f1"], FLOORS[name][0]
+    assert macro >= floor, f"{name}: intent macro-F1 {macro:.4f} < {floor} (target {MACRO_F1_TARGET}; per kind: " + ", ".join(
+        f"{k} {r['macro_f1']:.3f}" for k, r in report["per_kind"].items()) + ")"
 
 
 def test_hospital_accuracy(realistic):
-    accuracy = realistic["all"]["hospital_accuracy"]
-    assert accuracy >= HOSPITAL_ACCURACY, (f"realistic hospital accuracy {accuracy:.4f} < {HOSPITAL_ACCURACY} "
-                                           f"(the issue's target: {HOSPITAL_ACCURACY_TARGET})")
+    name, report = realistic
+    accuracy, floor = report["all"]["hospital_accuracy"], FLOORS[name][1]
+    assert accuracy >= floor, (f"{name}: hospital accuracy {accuracy:.4f} < {floor} "
+                               f"(the issue's target: {HOSPITAL_ACCURACY_TARGET})")
 
 
 @pytest.fixture(scope="module")

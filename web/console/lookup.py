@@ -7,7 +7,7 @@ from aiohttp import web
 from hotline import privacy
 from hotline.calllog import CONSOLE_SENDER_PREFIX
 
-from web.keys import HTTP, METRICS, SETTINGS
+from web.keys import HTTP, METRICS, RASA_PLACEMENT, SETTINGS
 from web.rasa import AssistantUnavailable, ask
 from web.console.pages import _agent, render
 
@@ -42,7 +42,8 @@ async def lookup(request: web.Request) -> web.Response:
     sender = console_sender(settings.secret_key, _agent(request))
     try:
         # One Rasa server or several (HOTLINE_RASA_URLS): web/rasa.py keeps each sender on one.
-        replies = await ask(request.config_dict[HTTP], settings.rasa_instances, sender, message)
+        replies = await ask(request.config_dict[HTTP], settings.rasa_instances, sender, message,
+                            placement=request.config_dict.get(RASA_PLACEMENT))
     except AssistantUnavailable:
         return render(request, "lookup.html", {
             "question": question, "replies": None,

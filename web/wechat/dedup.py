@@ -37,12 +37,14 @@ class MessageNotFound(NotFound):
     """No delivery with that key is kept."""
 
 
-def claim(session: Session, key: str, sender: str, owner: str, now: datetime | None = None) -> WechatMessage:
-    """Record the first delivery of a message (state ``answering``, claimed by ``owner``). Flushes:
-    IntegrityError means another delivery of it came first (the caller's transaction is then unusable)."""
+def claim(session: Session, key: str, sender: str, owner: str, now: datetime | None = None, *,
+          sealed: str | None = None) -> WechatMessage:
+    """Record the first delivery of a message (state ``answering``, claimed by ``owner``; ``sealed``:
+    its envelope, as ``seal`` keeps it). Flushes: IntegrityError means another delivery of it came
+    first (the caller's transaction is then unusable)."""
     at = utc(now)
     row = WechatMessage(key=key, sender=sender, state=ANSWERING, received_at=at, updated_at=at,
-                        owner=owner, heartbeat_at=at, attempts=1)
+                        owner=owner, heartbeat_at=at, attempts=1, sealed=sealed)
     session.add(row)
     session.flush()
     return row

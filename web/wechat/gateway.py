@@ -185,9 +185,11 @@ def _log_failure(task: asyncio.Task) -> None:
 class Gateway:
     def __init__(self, settings: Settings, engine: Engine, http: aiohttp.ClientSession,
                  api: CustomerService | None, *, clock: Callable[[], float] = time.monotonic,
-                 owner: str | None = None, metrics: Metrics | None = None) -> None:
+                 owner: str | None = None, metrics: Metrics | None = None,
+                 placement: rasa.Placement | None = None) -> None:
         self._key = settings.secret_key
         self._rasa = settings.rasa_instances  # one Rasa server or several (web/rasa.py routes)
+        self._placement = placement  # the servers share no conversations: moves are told (web/rasa.py)
         self._engine = engine
         self._http = http
         self._api = api
@@ -252,15 +254,16 @@ class Gateway:
             return None
         key = dedupe_key(message, sender)
         # A resident's messages only: WeChat wants no event transferred to its agents.
-        held = None
-        if incoming.kind in ("ask", "unsupported"):
-            held = await self._db(handoff.open_entry, handoff.sender_of(self._key, sender))
-        if held is not None:
-            return await self._held(key, sender, held, incoming)
         if incoming.kind == "unsupported":
+            held = await self._db(handoff.open_entry, handoff.sender_of(self._key, sender))
+            if held is not None:
+                return await self._held(key, sender, held, incoming)
             self._metrics.receive("wechat")  # not claimed (answered at once, WeChat does not retry)
             return messages.PLEASE_TYPE
-        envelope = await self._claim(key, sender, openid, incoming)
+        # One transaction: a person holding the conversation, or the claim of the message.
+        held, envelope = await self._claim(key, sender, openid, incoming, held=incoming.kind == "ask")
+        if held is not None:
+            return await self._held(key, sender, held, incoming)
         if envelope is None:
             log.info("wechat %s: again (WeChat retried), not asked again", key)
             return await self._retry(key, started, Envelope(openid, incoming.kind, incoming.text))
@@ -393,7 +396,8 @@ class Gateway:
         return Answer(messages.UNAVAILABLE if text is None else text, entry)
 
     async def _ask_assistant(self, sender: str, envelope: Envelope) -> Answer:
-        replies = await rasa.ask(self._http, self._rasa, sender, envelope.message, timeout=ASK_TIMEOUT)
+        replies = await rasa.ask(self._http, self._rasa, sender, envelope.message, timeout=ASK_TIMEOUT,
+                                 placement=self._placement)
         text, choices = render(replies)
         if choices:
             await self._db(store.offer_choices, sender, choices)
@@ -582,25 +586,29 @@ class Gateway:
     def _stale_after(self) -> timedelta:
         return timedelta(seconds=self.stale_after)
 
-    async def _claim(self, key: str, sender: str, openid: str, incoming: Incoming) -> Envelope | None:
-        """The first delivery of a message: its claim, with what it asks (a bare number: the choice
-        it picks, taken in the same transaction) sealed in it; None for a retry (here or in another
-        process), which changes nothing (a choice is not taken twice)."""
-        def work(session) -> Envelope:
-            store.claim(session, key, sender, self.owner)
+    async def _claim(self, key: str, sender: str, openid: str, incoming: Incoming, *,
+                     held: bool = False) -> tuple[Any, Envelope | None]:
+        """(the open handoff entry, None) when ``held`` is asked and a person holds the conversation
+        (nothing claimed: the caller records it); else (None, the envelope: the message as Rasa is to get
+        it, a chosen button's payload when a number picks one, taken in the same transaction and sealed
+        into the claim), or (None, None) for a retry here or in another process, which changes nothing
+        (a choice is not taken twice)."""
+        def work(session) -> tuple[Any, Envelope | None]:
+            if held and (entry := handoff.open_entry(session, handoff.sender_of(self._key, sender))) is not None:
+                return entry, None
             message = incoming.text
             number = chosen_number(message) if incoming.kind == "ask" else None
             choice = store.take_choice(session, sender, number)
             if choice is not None:
                 message = choice["payload"]
             envelope = Envelope(openid, incoming.kind, message)
-            store.seal(session, key, self._sealer.seal(key, envelope))
-            return envelope
+            store.claim(session, key, sender, self.owner, sealed=self._sealer.seal(key, envelope))
+            return None, envelope
 
         try:
             return await self._db(work)
         except IntegrityError:
-            return None
+            return None, None
 
     async def _db(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``work(session, *args, **kwargs)`` in one transaction, in a worker thread."""

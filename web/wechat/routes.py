@@ -22,7 +22,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from web.keys import ENGINE, HTTP, METRICS, SETTINGS
+from web.keys import ENGINE, HTTP, METRICS, RASA_PLACEMENT, SETTINGS
 from web.wechat.api import CustomerService
 from web.wechat.gateway import Gateway, Transfer
 from web.wechat.protocol import MAX_BODY, Callback, Protocol, ProtocolError, TooLarge
@@ -66,7 +66,7 @@ async def wechat_channel(app: web.Application) -> AsyncIterator[None]:
     else:
         log.warning("WECHAT_APPID or WECHAT_SECRET is not set: answers slower than the passive reply's "
                     "deadline cannot be delivered")
-    gateway = Gateway(settings, app[ENGINE], app[HTTP], api, metrics=app[METRICS])
+    gateway = Gateway(settings, app[ENGINE], app[HTTP], api, metrics=app[METRICS], placement=app.get(RASA_PLACEMENT))
     app[WECHAT] = WechatChannel(protocol, gateway)
     gateway.start()  # heartbeat of its claims, sweep of those whose gateway died
     log.info("WeChat gateway on /wechat (%s mode), instance %s", "safe" if protocol.safe else "plain", gateway.owner)
