@@ -294,6 +294,8 @@ _PERIODS = [
     # a year: 2023年, 2023年度, 2023 (not inside a longer number); 2023年12320 is the year and the hotline
     (re.compile(r"(?<!\d)(20\d{2})(?:\s*年度?(?!\s*\d{1,2}\s*月)|(?![\d年.\-/]))"), "year"),
     (re.compile(r"(?<!\d)(\d{2})\s*年(?!\s*\d{1,2}\s*月|\s*[一二三四五六七八九十]+月)"), "year"),
+    # an agent's bare two-digit year between spaces (鼓楼医院 23 电话预约), in the bulletins' range
+    (re.compile(r"(?:(?<=\s)|^)(1[5-9]|2[0-6])(?=\s|$)"), "bare_year"),
     (re.compile(rf"(?<![\d年]){_MONTH}\s*月份?(?![\d日号])"), "month"),
     (re.compile(r"去年|上一年"), "last_year"),
     (re.compile(r"前年"), "year_before_last"),
@@ -336,6 +338,12 @@ def find_periods(text: str) -> list[Found]:
                 value = f"{_year(m.group(1))}-{month:02d}"
             elif kind == "year":
                 if len(m.group(1)) == 2 and "年" not in m.group(0):
+                    continue
+                value = _year(m.group(1))
+            elif kind == "bare_year":
+                # not a count: 前 20, 20 名, 15 家
+                before, after = text[:m.start()].rstrip()[-1:], text[m.end():].lstrip()[:1]
+                if before in ("前", "后", "第", "top", "p") or after in ("名", "个", "家", "位", "条", "次", "人", "岁", "天"):
                     continue
                 value = _year(m.group(1))
             elif kind == "month":

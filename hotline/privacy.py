@@ -140,15 +140,22 @@ def find_numbers(text: str) -> Iterator[Found]:
                 if length > _LONGEST:
                     break
                 ends.append(j + 1)
-            for j in reversed(ends):  # the longest reading first: 139 1234 5678 is one number
-                found = _read(text, kinds, groups[i:j], plus=plus and i == 0, start=run.start() if i == 0 else None,
-                              glued=glued and i == 0)
-                if found is not None:
-                    yield found
-                    i = j
-                    break
+            # The longest reading first (139 1234 5678 is one number), a mobile after its country code
+            # before any other: 8613000000000-01 is a mobile and a suffix, not a 15-digit ID card.
+            found = next((f for mobiles in (True, False) for j in reversed(ends)
+                          if (f := _read(text, kinds, groups[i:j], plus=plus and i == 0,
+                                         start=run.start() if i == 0 else None, glued=glued and i == 0,
+                                         mobiles=mobiles)) is not None), None)
+            if found is not None:
+                yield found
+                i = next(j for j in ends if positions_end(groups, j) >= found.end)
             else:
                 i += 1
+
+
+def positions_end(groups: list[list[int]], j: int) -> int:
+    """Where a reading of the groups before ``j`` ends (its last character, plus one)."""
+    return groups[j - 1][-1] + 1
 
 
 def _glued(text: str, classes: str, start: int) -> bool:
@@ -160,9 +167,15 @@ def _glued(text: str, classes: str, start: int) -> bool:
 
 
 def _read(text: str, kinds: list[tuple[str, str]], groups: list[list[int]], *, plus: bool,
-          start: int | None, glued: bool) -> Found | None:
+          start: int | None, glued: bool, mobiles: bool = False) -> Found | None:
+    """The number the groups read as (``mobiles``: only a mobile after its country code)."""
     positions = [p for g in groups for p in g]
     digits = "".join(kinds[p][1] for p in positions)
+    if mobiles:  # no ID card or bank card starts 86 or 0086
+        for code in _COUNTRY:
+            if digits.startswith(code) and _MOBILE.fullmatch(digits[len(code):]):
+                return _found(text, kinds, start, positions, len(code), "mobile", digits[len(code):])
+        return None
     if "X" in digits[:-1] or "x" in digits[:-1]:
         return None
     if digits[-1] in "xX":
@@ -180,10 +193,10 @@ def _read(text: str, kinds: list[tuple[str, str]], groups: list[list[int]], *, p
                 return _found(text, kinds, start, positions, len(code), "landline", national)
     if _ID_18.fullmatch(digits) or _ID_15.fullmatch(digits):
         return _found(text, kinds, start, positions, 0, "id_card", digits)
+    if _MOBILE.fullmatch(digits):  # also after a + with no country code (+139…)
+        return _found(text, kinds, start, positions, 0, "mobile", digits)
     if plus:
         return None
-    if _MOBILE.fullmatch(digits):
-        return _found(text, kinds, start, positions, 0, "mobile", digits)
     if digits.startswith("0") and _MOBILE.fullmatch(digits[1:]):  # 0 dialled before a mobile
         return _found(text, kinds, start, positions, 1, "mobile", digits[1:])
     if _LANDLINE.fullmatch(digits):

@@ -34,7 +34,7 @@ GENERIC_MEASURE_WORDS = {"预约", "预约挂号", "预约量", "挂号量", "�
 # Where an institution's name ends: a span ending so that no known name covers is a hospital the
 # bulletins do not hold.
 _INSTITUTION = re.compile(r"医院|卫生院|保健院|附[一二三四五六七八九]?院|研究所|门诊部|诊所|卫生服务中心|医学中心|医疗中心|院区|分院|总院"
-                          r"|社区(?!卫生)")
+                          r"|社区(?!卫生)|妇幼(?!保健)")  # 六合区妇幼: a hospital, not 六合区
 # What stands before 医院 without naming one (南京医院: Nanjing's hospitals).
 _GENERIC_LEFT = {"南京", "南京市", "各", "各家", "哪家", "小", "一家", "大一点的", "哪些", "这家", "那家", "该", "本", "三甲", "公立", "民营", "大",
                  "综合", "专科", "其他", "所有", "全市", "市内", "市区", "都市圈", "都市圈城市", "二级", "三级", "定点",
@@ -423,6 +423,8 @@ class Vocabulary:
             spans.append((match.end() - len(left) - len(match.group(0)), match.end()))
         spans = [sp for sp in spans if not any(o != sp and o[0] <= sp[0] and o[1] >= sp[1] for o in spans)]
         for start, end in spans:
+            if any(m.start <= start and m.end >= end and m.end - m.start > end - start for m, _ in question.subjects):
+                continue  # part of a longer known name (东部战区总医院秦淮医疗区)
             name = text[start:end]
             inside = [(m, f) for m, f in question.subjects if m.start < end and m.end > start]
             uncovered, best = self._explain(name)
