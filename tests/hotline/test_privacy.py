@@ -42,6 +42,12 @@ from hotline.privacy import mask_phone, mask_text
     ("139/1234/5678", "139****5678"),
     ("(025) 8456-7890", "(025****7890"),
     ("+86 25 8456 7890", "+86 25****7890"),
+    # Session 8 (found by the fuzz tests): a + with no country code left a mobile in clear, and a
+    # suffix after 86 and a mobile made it read as an ID card.
+    ("+13912345678", "+139****5678"),
+    ("电话+13912345678谢谢", "电话+139****5678谢谢"),
+    ("8613912345678-01", "86139****5678-01"),
+    ("+8613912345678-01", "+86139****5678-01"),
 ])
 def test_numbers_are_masked_however_they_are_written(said, masked):
     assert mask_text(said) == masked
