@@ -106,12 +106,13 @@ def test_the_stack_gives_every_rasa_server_the_same_endpoints_and_the_app_all_of
         "http://127.0.0.1:6005", "http://127.0.0.1:6006")
 
 
-def test_several_rasa_servers_without_shared_trackers_are_refused(monkeypatch, tmp_path, capsys):
+def test_no_rasa_server_at_all_is_refused_before_anything_starts(monkeypatch, tmp_path, capsys):
+    """Several Rasa servers without shared stores are the default shape now (each keeps its own
+    conversations, web/rasa.py Placement; tests/e2e/test_default_shape.py); none at all is refused."""
     monkeypatch.setenv("HOTLINE_VAR_DIR", str(tmp_path))
-    for name in ("HOTLINE_TRACKER_STORE_URL", "HOTLINE_LOCK_STORE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    assert supervise.main(["--extra-rasa-port", "6006"]) == 2
-    assert "HOTLINE_TRACKER_STORE_URL" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit:
+        supervise.main(["--rasa-servers", "0"])
+    assert exit.value.code == 2 and "--rasa-servers" in capsys.readouterr().err
     assert not (tmp_path / "run.pid").exists()
 
 
