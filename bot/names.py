@@ -172,8 +172,8 @@ class NameMatcher:
         # A longer name misspelt or misheard where a shorter one is written takes its place when the
         # shorter one is ambiguous or names the same subject (生中医院 is 省中医院, not 中医院 of two
         # hospitals; 省人民医阮 is the whole of 省人民).
-        chosen = _longer(chosen, self._typos(text, [], list(reserved)))
-        chosen = _longer(chosen, self._sounds(text, [], list(reserved)))
+        chosen = _longer(chosen, self._typos(text, chosen, list(reserved)))
+        chosen = _longer(chosen, self._sounds(text, chosen, list(reserved)))
         chosen += self._letters(text, chosen)
         return sorted(chosen, key=lambda m: m.start)
 
@@ -197,16 +197,18 @@ class NameMatcher:
                 i += 1
         return out
 
-    def _sounds(self, text: str, taken: list[Match], reserved: list[tuple[int, int]]) -> list[Match]:
-        """Names written with same-sounding characters, longest first, where nothing else was found."""
+    def _sounds(self, text: str, found: list[Match], reserved: list[tuple[int, int]]) -> list[Match]:
+        """Names written with same-sounding characters, longest first: where nothing was found, or over a
+        shorter name found exactly (which the longer one may replace, see _longer)."""
         busy = [False] * len(text)
-        for start, end in [(m.start, m.end) for m in taken] + reserved:
+        for start, end in reserved:
             busy[start:end] = [True] * (end - start)
         heard = [readings(c) for c in text]
         out: list[Match] = []
         for length in self.sound_lengths:
             for start in range(0, len(text) - length + 1):
-                if any(busy[start:start + length]) or not all(heard[start:start + length]):
+                if (any(busy[start:start + length]) or not all(heard[start:start + length])
+                        or _cuts(found, start, start + length)):
                     continue
                 window = text[start:start + length]
                 hits = {(kind, name) for first in heard[start] for kind, name, sounds in
@@ -230,14 +232,16 @@ class NameMatcher:
             return None
         return Match(kind, start, start + len(window), window, tuple(canon), typo=True)
 
-    def _typos(self, text: str, taken: list[Match], reserved: list[tuple[int, int]]) -> list[Match]:
+    def _typos(self, text: str, found: list[Match], reserved: list[tuple[int, int]]) -> list[Match]:
+        """Names misspelt by one character, longest first: where nothing was found, or over a shorter
+        name found exactly."""
         busy = [False] * len(text)
-        for start, end in [(m.start, m.end) for m in taken] + reserved:
+        for start, end in reserved:
             busy[start:end] = [True] * (end - start)
         out: list[Match] = []
         for length in self.lengths:
             for start in range(0, len(text) - length + 1):
-                if any(busy[start:start + length]):
+                if any(busy[start:start + length]) or _cuts(found, start, start + length):
                     continue
                 window = text[start:start + length]
                 if not re.fullmatch(r"[\u4e00-\u9fff]+", window[1:]):
@@ -255,6 +259,12 @@ class NameMatcher:
                     out.append(match)
                     busy[start:start + length] = [True] * length
         return out
+
+
+def _cuts(found: list[Match], start: int, end: int) -> bool:
+    """The window overlaps a name found exactly without holding all of it and more: it could never replace it."""
+    return any(m.start < end and start < m.end and not (start <= m.start and m.end <= end and m.end - m.start < end - start)
+               for m in found)
 
 
 def _longer(chosen: list[Match], candidates: list[Match]) -> list[Match]:
@@ -343,7 +353,7 @@ def find_periods(text: str) -> list[Found]:
             elif kind == "bare_year":
                 # not a count: 前 20, 20 名, 15 家
                 before, after = text[:m.start()].rstrip()[-1:], text[m.end():].lstrip()[:1]
-                if before in ("前", "后", "第", "top", "p") or after in ("名", "个", "家", "位", "条", "次", "人", "岁", "天"):
+                if before in ("前", "后", "第", "p") or after in ("名", "个", "家", "位", "条", "次", "人", "岁", "天"):
                     continue
                 value = _year(m.group(1))
             elif kind == "month":

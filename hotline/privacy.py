@@ -148,14 +148,10 @@ def find_numbers(text: str) -> Iterator[Found]:
                                          mobiles=mobiles)) is not None), None)
             if found is not None:
                 yield found
-                i = next(j for j in ends if positions_end(groups, j) >= found.end)
+                # on after the reading: the first group end at or past where it ends
+                i = next(j for j in ends if groups[j - 1][-1] + 1 >= found.end)
             else:
                 i += 1
-
-
-def positions_end(groups: list[list[int]], j: int) -> int:
-    """Where a reading of the groups before ``j`` ends (its last character, plus one)."""
-    return groups[j - 1][-1] + 1
 
 
 def _glued(text: str, classes: str, start: int) -> bool:

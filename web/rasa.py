@@ -48,17 +48,20 @@ DOWN_FOR = 5.0  # seconds a server that could not be reached is tried last
 # A conversation is "recent" for this long after its last answer: Rasa's session (domain.yml).
 RECENT_FOR = 60 * 60.0
 PLACEMENT_MAX_SENDERS = 100_000  # the oldest are forgotten beyond this (memory stays bounded)
-_down_until: dict[str, float] = {}  # per process: a hint for ordering, never a reason to skip a server
 
 
 class Placement:
-    """Which server, in which of its lives, last answered each sender (servers that share nothing)."""
+    """The servers as this process sees them (one per process, app key RASA_PLACEMENT): which server,
+    in which of its lives, last answered each sender (servers that share nothing), and which could
+    not be reached lately (tried last for DOWN_FOR seconds: a hint for ordering, never a reason to
+    skip a server)."""
 
     def __init__(self, *, recent_for: float = RECENT_FOR, max_senders: int = PLACEMENT_MAX_SENDERS,
                  clock=time.monotonic) -> None:
         self._last: OrderedDict[str, tuple[str, int, float]] = OrderedDict()
         self._life: dict[str, int] = {}
         self._up: dict[str, bool] = {}
+        self._down_until: dict[str, float] = {}
         self._recent_for = recent_for
         self._max = max_senders
         self._clock = clock
@@ -68,9 +71,15 @@ class Placement:
         if self._up.get(url, True):
             self._life[url] = self._life.get(url, 0) + 1
         self._up[url] = False
+        self._down_until[url] = self._clock() + DOWN_FOR
 
     def reached(self, url: str) -> None:
         self._up[url] = True
+        self._down_until.pop(url, None)
+
+    def down(self, url: str) -> bool:
+        """Whether the server could not be reached lately."""
+        return self._down_until.get(url, 0.0) > self._clock()
 
     def moved(self, sender: str, url: str) -> bool:
         """Record that ``url`` answered ``sender`` now; whether a recent conversation of the sender
@@ -145,17 +154,15 @@ async def ask(http: aiohttp.ClientSession, rasa_url: str | Sequence[str], sender
     if not urls:
         raise ValueError("no Rasa server to ask")
     errors = []
-    for url in route(urls, sender):
+    for url in route(urls, sender, placement):
         try:
             replies = await _ask_one(http, url, sender, message, timeout)
         except _Unreachable as exc:
             # Nothing reached this server (or it died while answering): the next one takes over.
-            _down_until[url] = time.monotonic() + DOWN_FOR
             if placement is not None:
                 placement.lost(url)
             errors.append(f"{url}: {exc}")
             continue
-        _down_until.pop(url, None)
         if not replies:
             replies = [Reply(text=TEMPORARY_FAILURE, custom={"temporary_failure": True})]
         if placement is not None and placement.moved(sender, url):
@@ -164,15 +171,16 @@ async def ask(http: aiohttp.ClientSession, rasa_url: str | Sequence[str], sender
     raise AssistantUnavailable("no Rasa server answered (" + "; ".join(errors) + ")")
 
 
-def route(urls: Sequence[str], sender: str) -> list[str]:
+def route(urls: Sequence[str], sender: str, placement: Placement | None = None) -> list[str]:
     """The order in which ``sender``'s messages try the servers: rendezvous hashing (the same in
     every process, whatever the order of ``urls``), servers recently unreachable last."""
     def weight(url: str) -> bytes:
         return hashlib.sha256(f"{url}\n{sender}".encode("utf-8", "surrogatepass")).digest()
 
-    now = time.monotonic()
     ranked = sorted(dict.fromkeys(urls), key=weight, reverse=True)
-    return sorted(ranked, key=lambda url: _down_until.get(url, 0.0) > now)  # stable: keeps the ranking
+    if placement is None:
+        return ranked
+    return sorted(ranked, key=placement.down)  # stable: keeps the ranking
 
 
 class _Unreachable(AssistantUnavailable):

@@ -53,8 +53,7 @@ async def test_a_conversation_that_moves_is_told_once_and_one_that_stays_is_not(
             assert _texts(stays) == ["B: 13912345678"]  # told once, not at every message
 
             a = await _server("A", port)  # back, with nothing in memory: the sender goes home, told again
-            await rasa.probe(http, urls, placement)
-            rasa._down_until.clear()  # its few seconds at the back of the queue are over
+            await rasa.probe(http, urls, placement)  # seen up again: no longer tried last
             home = await rasa.ask(http, urls, sender, "确认", placement=placement)
             assert _texts(home) == [rasa.CONVERSATION_MOVED, "A: 确认"]
 

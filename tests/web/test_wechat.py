@@ -354,6 +354,8 @@ async def test_a_slow_answer_is_success_now_and_a_customer_service_message_later
         assert f"收到：{question}".encode() in sent[-1]["_raw"]  # UTF-8, not \\u escapes
     assert len(rig.api.tokens) == 1  # the access token is cached
     assert rig.rasa.messages == ["第一个慢问题", "第二个慢问题"]
+    # Each row is marked sent just after WeChat accepted its push: wait for that write.
+    await _eventually(lambda: {r.state for r in _rows(rig, WechatMessage)} == {"sent"}, timeout=5)
     assert {r.state for r in _rows(rig, WechatMessage)} == {"sent"}
     assert openid not in caplog.text  # pseudonym in our log lines, never the OpenID
     assert pseudonym(KEY, openid) in caplog.text
@@ -756,6 +758,8 @@ async def test_the_push_failing_longer_than_its_backoff_is_released_and_swept(ri
     assert await rig.post(text_xml(openid, "慢F"), openid=openid) == (200, "success")
     sent = await rig.api.wait_sent(1, timeout=15)
     assert [m["text"]["content"] for m in sent] == ["收到：慢F"]
+    # The row is marked sent just after WeChat accepted the push: wait for that write.
+    await _eventually(lambda: _rows(rig, WechatMessage)[0].state == "sent", timeout=5)
     (row,) = _rows(rig, WechatMessage)
     assert (row.state, row.attempts) == ("sent", 2)
     assert rig.rasa.messages == ["慢F"]  # the answer was kept: pushed again, not asked again
