@@ -16,7 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from knowledge import stats
 from knowledge.models import period_label, Subject
 from knowledge.queries import NotFound
-from knowledge.resolve import GENERIC_MEASURE_WORDS, Question, Vocabulary
+from knowledge.resolve import (CUMULATIVE_WORDS, GENERIC_MEASURE_WORDS, OWN_PERIOD_WORDS, Question, Vocabulary,
+                               common_runs)
 
 from actions.render import amount, ask_which, compact, figure_line, sources
 from hotline import taxonomy
@@ -125,6 +126,11 @@ class ActionStatistics(Action):
             chosen = [tracker.get_slot("stats_measure")]
         if len(named) >= 2:
             return self.compare(s, dispatcher, named, chosen[0] if chosen else None, period, question)
+        if len(question.periods) <= 1:
+            asked = self.parts(s, named[0], question, intent, tracker.latest_message.get("entities") or [], period)
+            if asked:  # two measures of one subject, each asked in its own words
+                self.each(s, dispatcher, named[0], asked)
+                return _context(named[0], asked[-1][0], period)
         if len(question.periods) > 1:  # one subject in two periods: each answered
             return self.several(s, dispatcher, named[0], chosen[:1] or [None], None, question,
                                 periods=question.periods)
@@ -167,7 +173,15 @@ class ActionStatistics(Action):
                 return [scored[1]], None
         if exact:
             return exact, None
-        if question.measures:  # a measure named exactly, which this subject does not print
+        if question.measures:  # a measure named exactly, which this subject does not print ...
+            words = [m.text for m, _ in question.measures]
+            inside = sorted(((vocab.score(m, question.context), m) for m in held if any(w in m for w in words)),
+                            key=lambda x: (x[0][1], x[0][0]), reverse=True)
+            # ... unless the word is part of the name of one it does, which the question names best
+            # (累计注册了多少用人单位: 注册 is the channels' 注册用户, and part of 累计注册用人单位)
+            if inside and (len(inside) == 1 or inside[0][0] > inside[1][0]) and _strong(inside[0][0]) \
+                    and _explains(vocab, inside[0], question):
+                return [inside[0][1]], None
             return [], "unknown"
         # the measure naming most of the question's words, then the one most of whose name is named
         scored = sorted(((vocab.score(m, question.context), m) for m in held),
@@ -291,9 +305,15 @@ class ActionStatistics(Action):
     def several(self, s, dispatcher, subject: Subject, measures: list, period: Optional[str],
                 question: Optional[Question] = None, periods: Optional[List[str]] = None):
         """Several measures of one subject, or one in several periods: each answered, or said to be missing."""
-        facts, lines, asked = [], [], period
-        pairs = [(m, p) for m in measures for p in (periods or [period])]
-        for measure, period in pairs:
+        self.each(s, dispatcher, subject, [(m, p, question) for m in measures for p in (periods or [period])])
+        return _context(subject, measures[-1], None if periods else period)
+
+    @staticmethod
+    def each(s, dispatcher, subject: Subject, asked: List[tuple]) -> None:
+        """One subject's figures, each (measure, period, the words that asked it) in turn: as printed
+        in the scope its words ask (累计 or the year's own), or said to be missing."""
+        facts, lines, latest = [], [], False
+        for measure, period, question in asked:
             try:
                 lookup = stats.figure(s, subject, measure, period)
             except stats.UnknownMeasure:
@@ -305,14 +325,59 @@ class ActionStatistics(Action):
                              f"（已有数据的时间：{held}）")
                 continue
             kept = _scope(lookup.facts, question)
+            if not kept:
+                lines.append(f"简报中{subject.name}的“{measure}”没有您问的"
+                             f"{'累计数' if question and question.cumulative else '当期数'}")
             facts += kept
             lines += [figure_line(f) for f in kept]
-            asked = lookup.asked_period
+            latest = latest or lookup.asked_period is None
         body = "；\n".join(lines) + "。"
-        if facts and asked is None:
+        if facts and latest:
             body = "（未指定时间，按简报中最新的数据）" + body
         dispatcher.utter_message(text=body + (f"\n{sources(facts)}" if facts else ""))
-        return _context(subject, measures[-1], None if periods else period)
+
+    def parts(self, s, subject: Subject, question: Question, intent: Optional[str], entities: list,
+              period: Optional[str]) -> List[tuple]:
+        """Two or more measures of one subject asked in one message (接入了几个区、多少家医疗机构; 累计
+        注册用人单位多少家？2023年度又生成了多少张电子健康证): each part's measure, period and words,
+        when every measure is a clear pick of its own part. Else empty."""
+        text = question.text
+        if not (intent == "compare_statistics" or _PAIR.search(text) or len(_QUANTITY.findall(text)) >= 2):
+            return []
+        found = self._parts(s, subject, question, entities, period, _PARTS)
+        if len(found) < 2 and intent == "compare_statistics":  # 远程影像 接入区数 机构数: words apart
+            found = self._parts(s, subject, question, entities, period, _PARTS_SPACED)
+        return found if len(found) >= 2 else []
+
+    def _parts(self, s, subject: Subject, question: Question, entities: list, period: Optional[str],
+               splitter: re.Pattern) -> List[tuple]:
+        text = question.text
+        # 累计 or 年度 said once applies to every part; said for one part each, to that part
+        both = bool(CUMULATIVE_WORDS.search(text)) and bool(OWN_PERIOD_WORDS.search(text))
+        cuts = [0] + [i for m in splitter.finditer(text) for i in m.span()] + [len(text)]
+        vocab, found, measures = vocabulary(s), [], []
+        for start, end in zip(cuts[::2], cuts[1::2]):
+            if end - start < 2:
+                continue
+            hints = [{**e, "start": e["start"] - start, "end": e["end"] - start} for e in entities
+                     if isinstance(e.get("start"), int) and start <= e["start"] and e.get("end", end + 1) <= end]
+            part = vocab.read(text[start:end], hints)
+            if part.unheld or part.foreign or [sub for sub in part.subject_list if sub != subject
+                                                and sub.kind in ("hospital", "district", "city")]:
+                return []  # another subject or something not held: not two figures of this one
+            chosen, miss = self.pick(s, subject, part)
+            if miss == "close" and measures:
+                # 定时数据对接几个区 / 直采几家医院: of two close picks, the one sharing the other part's words
+                shared = {m: common_runs(m, "".join(measures)) for m in chosen}
+                best = max(shared.values())
+                if best >= 2 and list(shared.values()).count(best) == 1:
+                    chosen, miss = [max(shared, key=shared.get)], None
+            if miss is None and len(chosen) == 1 and chosen[0] not in measures:
+                if part.cumulative is None and not both:
+                    part.cumulative = question.cumulative
+                measures.append(chosen[0])
+                found.append((chosen[0], part.period or period, part))
+        return found
 
     @staticmethod
     def say(dispatcher: CollectingDispatcher, lookup: stats.Lookup, question: Optional[Question] = None) -> None:
@@ -532,10 +597,14 @@ def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False) -> 
     return bool(named) and (follow_up or bool(_QUANTITY.search(text)))
 
 
-def asks_unheld(s, message: Dict[Text, Any]) -> bool:
-    """A question about a named subject that asks what the bulletins never print (出诊表, 科室, 挂号费)."""
+def asks_unheld(s, message: Dict[Text, Any], *, named: bool = True) -> bool:
+    """A question that asks what the bulletins never print (出诊表, 科室, 挂号费), about a named
+    subject (``named``) or about anything (签约家庭医生要交钱吗)."""
     question = vocabulary(s).read(message.get("text") or "", message.get("entities") or [])
-    return bool(question.unheld and question.subject_list)
+    if named:
+        return bool(question.unheld and question.subject_list)
+    # with nothing named, where and when (健康证在哪里办) ask how to use a service: its answer says
+    return bool(set(question.unheld) - _ASKING_WORDS)
 
 
 _VOCABULARIES: Dict[str, Vocabulary] = {}
@@ -565,6 +634,12 @@ def _scope(facts: list, question: Optional[Question]) -> list:
     if question.cumulative and not _CUMULATIVE_ONLY.search(question.text):
         return facts
     return []
+
+
+# Two things asked in one message, and where the message divides between them.
+_PAIR = re.compile(r"分别|各(?:有|是|多少)|vs|VS|又|以及|还有|和|跟|与|、|/|对比|比较")
+_PARTS = re.compile(r"[，,。？?；;、/|！!]+|\s*(?:vs\.?|VS|以及|还有|另外|同时|和|跟|与)\s*")
+_PARTS_SPACED = re.compile(_PARTS.pattern + r"|\s+")
 
 
 def _rank_size(text: str) -> tuple[int, bool]:

@@ -60,6 +60,8 @@ class Reference:
     measure_families: tuple[tuple[str, ...], ...] = ()
     unheld_measures: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
+    # Ordinary words that hold a short name (全市一共 holds 市一): never a name.
+    ordinary_words: tuple[str, ...] = ()
 
     def kinds(self) -> dict[str, tuple[Entry, ...]]:
         return {
@@ -99,6 +101,7 @@ def load_reference(path: Path = REFERENCE_FILE) -> Reference:
         measure_families=tuple(tuple(str(m) for m in family) for family in raw.get("measure_families") or ()),
         unheld_measures=tuple(str(w) for w in raw.get("unheld_measures") or ()),
         places=tuple(str(p) for p in raw.get("places") or ()),
+        ordinary_words=tuple(str(w) for w in raw.get("ordinary_words") or ()),
     )
 
 

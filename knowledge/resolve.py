@@ -33,14 +33,21 @@ KIND_PRIORITY = ("hospital", "platform", "channel", "district", "hotline", "city
 GENERIC_MEASURE_WORDS = {"预约", "预约挂号", "预约量", "挂号量", "预约数", "预约总量", "预约数量", "预约次数"}
 # Where an institution's name ends: a span ending so that no known name covers is a hospital the
 # bulletins do not hold.
-_INSTITUTION = re.compile(r"医院|卫生院|保健院|附[一二三四五六七八九]?院|研究所|门诊部|诊所|卫生服务中心|医学中心|医疗中心|院区|分院|总院"
+_INSTITUTION = re.compile(r"医院|卫生院|保健院|保健所|卫生所|防治所|疾控中心|附[一二三四五六七八九]?院|研究所|门诊部|诊所|卫生服务中心|医学中心|医疗中心|院区|分院|总院"
                           r"|社区(?!卫生)|妇幼(?!保健)")  # 六合区妇幼: a hospital, not 六合区
+# A hospital department (心内科, 睡眠科): what the bulletins never print. Outside names only
+# (南京脑科医院, 医科大学); 科技 and 科学 are no department.
+_DEPARTMENT = re.compile(
+    r"(?:心血管|心内|神经内|神经外|消化内?|呼吸内?|肾内|内分泌|血液|风湿免疫|风湿|普外|胸外|肝胆外?|泌尿外?|骨|心理"
+    r"|精神|睡眠|皮肤|眼|耳鼻喉|口腔|牙|妇|产|儿|中医|针灸|推拿|康复|疼痛|急诊|麻醉|放射|检验|超声|乳腺|甲状腺|肛肠"
+    r"|男|生殖|营养|老年|感染|肿瘤|整形|美容|[内外])科(?:室|门诊)?(?![技学研普])")
+_BOOKING_VERB = re.compile(r"挂|约|号")
 # What stands before 医院 without naming one (南京医院: Nanjing's hospitals).
 _GENERIC_LEFT = {"南京", "南京市", "各", "各家", "哪家", "小", "一家", "大一点的", "哪些", "这家", "那家", "该", "本", "三甲", "公立", "民营", "大",
                  "综合", "专科", "其他", "所有", "全市", "市内", "市区", "都市圈", "都市圈城市", "二级", "三级", "定点",
                  "这些", "那些", "多少家", "几家", "的", "人民"}
 # Characters that end a name on its left: what is before them is not part of it.
-_NAME_LEFT = re.compile(r"[^\u4e00-\u9fffA-Za-z]|[年月份的在和跟与问查下请我想那个是有家了吗呢啊从去到给帮对比较们入约做看找用让换成再]")
+_NAME_LEFT = re.compile(r"[^\u4e00-\u9fffA-Za-z]|[挂打住送转年月份的在和跟与问查下请我想那个是有家了吗呢啊从去到给帮对比较们入约做看找用让换成再]")
 # Parts of a year the bulletins never split out: the year's figure is not an answer to them.
 _SUB_PERIOD = re.compile(r"[第前后]?[一二三四1-4]季度|Q[1-4]|上半年|下半年|[上中下]旬|第[一二三四1-4]周|\d{1,2}\s*[-~至到]\s*\d{1,2}\s*月"
                          r"|每[天日周月]|日均|月均|平均每")
@@ -53,8 +60,8 @@ _COUNT_WORDS = re.compile(r"(多少|几)个?(天|台|区|家|人次|人)")
 _COUNT_NOUNS = {"天": "天数", "台": "台数", "区": "区", "家": "家", "人次": "人次", "人": "人数"}
 # A rate (办结率, 接通率): the bulletins print none.
 _RATE = re.compile(r"(?:(?![的之是])[\u4e00-\u9fff]){1,3}率")
-_CUMULATIVE = re.compile(r"累计|截至|截止|到目前|为止|至今|总共累计|历年")
-_PERIOD_OWN = re.compile(r"年度|全年|当年|这一年|一年|当月|新增")
+CUMULATIVE_WORDS = re.compile(r"累计|截至|截止|到目前|为止|至今|总共累计|历年")
+OWN_PERIOD_WORDS = re.compile(r"年度|全年|当年|这一年|一年|当月|新增")
 _PERIOD_WORDS = re.compile(r"(?<!\d)(?:20)?\d{2}\s*(?:年度?|[.\-/])\s*(?:\d{1,2}\s*月?份?)?(?!\d)"
                            r"|(?<!\d)20\d{4}(?!\d)|(?<!\d)\d{1,2}\s*月份?|全年|年底|年度")
 
@@ -78,7 +85,7 @@ def _subsequence(a: str, b: str) -> int:
     return row[-1]
 
 
-def _common_runs(name: str, context: str) -> int:
+def common_runs(name: str, context: str) -> int:
     """Characters of `name` found in `context` in common runs of two or more (greedy, longest first)."""
     total = 0
     a, b = name, context
@@ -160,6 +167,7 @@ class Vocabulary:
     unheld: tuple[str, ...]
     places: tuple[str, ...]
     held_measures: frozenset[str]
+    ordinary: tuple[str, ...] = ()
     # Every printed measure → the words that name it (itself, its readable forms, reference aliases).
     measure_names: dict[str, set[str]] = field(default_factory=dict)
 
@@ -207,7 +215,8 @@ class Vocabulary:
                 if member in measure_names:
                     measure_names[member] |= {a for a in entry.aliases if len(a) >= 2}
         return cls(names=names, measures=measures, unheld=reference.unheld_measures,
-                   places=reference.places, held_measures=held, measure_names=measure_names)
+                   places=reference.places, held_measures=held, measure_names=measure_names,
+                   ordinary=reference.ordinary_words)
 
     def unexplained(self, measure: str, context: str) -> int:
         """How many characters of the context's words no name of the measure uses: a fuzzy pick that
@@ -222,6 +231,7 @@ class Vocabulary:
         many characters that is. An exact name scores 1."""
         best = (0.0, 0)
         bare_context = re.sub(r"\d+", " ", _COUNT_WORDS.sub(lambda m: _COUNT_NOUNS[m.group(2)], context))
+        bare_context = re.sub(r"(?<=[\u4e00-\u9fff])[了的](?=[\u4e00-\u9fff])", "", bare_context)  # 接入了几个区, 接入的区: 接入区
         for name in self.measure_names.get(measure, {measure}):
             if name in context:
                 found = (1.0, len(name))
@@ -229,7 +239,7 @@ class Vocabulary:
                 bare = re.sub(r"\d+", "", name)
                 if len(bare) < 2:
                     continue
-                common = _common_runs(bare, bare_context)
+                common = common_runs(bare, bare_context)
                 found = (common / len(bare), common)
             best = max(best, found, key=lambda f: (f[1], f[0]))  # the name that covers most of the words
         return best
@@ -245,6 +255,9 @@ class Vocabulary:
             if any(start < e and end > s for s, e in taken):
                 continue
             mention = Mention(start, end, word)
+            if "ordinary" in kinds:  # 全市一共: no name inside it
+                taken.append((start, end))
+                continue
             if "name" in kinds and "measure" in kinds:
                 # 12320在线预约 is a channel and a column of the booking table: the column when
                 # another subject is named, the channel otherwise.
@@ -275,6 +288,12 @@ class Vocabulary:
         self._institutions(text, question, taken)
         self._hints(question, hints, taken)
         self._fragments(text, question, taken)
+        named = [(m.start, m.end) for m, _ in question.subjects]
+        departments = [m.group(0) for m in _DEPARTMENT.finditer(text)
+                       if not any(m.start() < e and s < m.end() for s, e in taken + named)]
+        if departments and not _BOOKING_VERB.search(text):
+            # 明基医院有没有皮肤科门诊: not held; 挂鼓楼医院心内科的号 asks how to book, the department aside
+            question.unheld += departments
         for hint in hints:
             if hint.get("entity") == "period" and hint.get("value"):
                 question.period = str(hint["value"])
@@ -288,9 +307,9 @@ class Vocabulary:
             specific = [(m, f) for m, f in question.measures if m.text not in GENERIC_MEASURE_WORDS]
             question.measures = specific or question.measures
         question.context = self._context(text, question, hints)
-        if _CUMULATIVE.search(text):
+        if CUMULATIVE_WORDS.search(text):
             question.cumulative = True
-        elif _PERIOD_OWN.search(text):
+        elif OWN_PERIOD_WORDS.search(text):
             question.cumulative = False
         return question
 
@@ -397,7 +416,7 @@ class Vocabulary:
         measure never printed)."""
         words: dict[str, set[str]] = {}
         for vocabulary, kind in ((self.names, "name"), (self.measures, "measure"), (self.places, "place"),
-                                 (self.unheld, "unheld")):
+                                 (self.unheld, "unheld"), (self.ordinary, "ordinary")):
             for word in vocabulary:
                 if word in text:
                     words.setdefault(word, set()).add(kind)

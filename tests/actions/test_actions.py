@@ -111,6 +111,12 @@ async def ask(text: str, intent: str = "ask_statistics", entities=(), context=No
     ("12320 2023年第一季度受理咨询电话", [entity("period", "2023")], "527519"),
     ("2023年12320医疗投诉的办结率", [entity("period", "2023")], "11807"),
     ("鼓楼医院有多少张床位", [entity("hospital", "南京鼓楼医院")], "385480"),
+    # departments, floors and doctors: never printed, whatever the hospital's booking figures
+    ("南京脑科医院心理科在几楼", [entity("hospital", "南京脑科医院")], "4570"),
+    ("明基医院周六上午有没有眼科门诊", [entity("hospital", "南京明基医院")], "1157"),
+    ("省人医看糖尿病哪位医生好", [entity("hospital", "江苏省人民医院")], "1143"),
+    # a hospital outside the bulletins that names a Nanjing district
+    ("秦淮区妇幼保健所2023年定时数据上传量", [entity("period", "2023")], "68839057"),
 ])
 async def test_what_the_bulletins_do_not_hold_is_said_and_no_other_figure_given(action_store, text, entities, absent):
     answer = await ask(text, entities=entities)
@@ -133,6 +139,8 @@ async def test_what_the_bulletins_do_not_hold_is_said_and_no_other_figure_given(
     # a printed header read as people say it
     ("鼓楼医院 201910 自助终端挂号金额", [entity("period", "2019-10")], "2717785.00"),
     ("浦口区2019年10月平台糖尿病档案累计上传多少", [entity("period", "2019-10")], "24416"),
+    # 全市一共 holds 市一 (南京市第一医院): no hospital is named
+    ("全市一共投入使用了多少台医疗自助终端", [], "2076"),
 ])
 async def test_the_figure_asked_is_found_in_the_words_people_use(action_store, text, entities, figure):
     answer = await ask(text, entities=entities)
@@ -144,6 +152,25 @@ async def test_two_periods_of_one_subject_are_both_answered(action_store):
     answer = await ask("儿童医院2023年和2019年10月的预约总量分别是多少", "compare_statistics",
                        [entity("period", "2023"), entity("period", "2019-10")])
     assert "1983897" in answer and "151503" in answer
+
+
+async def test_two_measures_of_one_subject_are_both_answered_each_in_the_scope_asked(action_store):
+    answer = await ask("心电平台接入的区有几个、医疗机构有多少家", "compare_statistics")
+    assert re.search(r"接入区：11个", answer) and re.search(r"接入医疗机构：138家", answer), answer
+    answer = await ask("体检系统累计注册了多少用人单位，2023年度生成了多少张电子健康证", "ask_statistics",
+                       [entity("period", "2023")])
+    # the running total for the first, the year's own for the second: not the other scope of either
+    assert "9.8万" in answer and "62.62万" in answer, answer
+    assert "191.69万" not in answer and "2.4万" not in answer
+
+
+async def test_a_fee_question_about_a_service_is_not_answered_with_its_figures(action_store):
+    texts, _, _ = await run(ActionServiceAnswer(), tracker("签约家庭医生每年收多少钱", "family_doctor"))
+    answer = "\n".join(texts)
+    assert "简报中没有" in answer and "12320" in answer
+    assert "30%" not in answer, answer
+    texts, _, _ = await run(ActionServiceAnswer(), tracker("家庭医生签约了有什么好处", "family_doctor"))
+    assert "30%" in "\n".join(texts)  # what the bulletins say about it, when that is what is asked
 
 
 async def test_the_hotlines_call_categories_rank_without_totals_or_work_orders(action_store):
