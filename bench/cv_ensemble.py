@@ -30,7 +30,6 @@ def main() -> int:
     weights = [float(w) for w in args.weights.split(",")]
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import numpy as np
     import yaml
     from rasa.core.agent import Agent
     from rasa.model_training import train_nlu

@@ -37,6 +37,8 @@ from typing import Any, Sequence
 
 import aiohttp
 
+from hotline.parts import split_requests
+
 WEBHOOK = "/webhooks/rest/webhook"
 # What a resident reads when Rasa answered nothing (a failed custom action): it must say the failure
 # is temporary and what to do meanwhile. No figure: only the hotline's own number, which is its name.
@@ -143,7 +145,9 @@ async def ask(http: aiohttp.ClientSession, rasa_url: str | Sequence[str], sender
     """The assistant's replies to one message of ``sender`` (an id that is never a clear OpenID).
 
     ``rasa_url``: one Rasa server, or several (``settings.rasa_instances``): see the module docstring.
-    ``message`` may be a button's payload (``/intent{...}``): Rasa takes it as that intent.
+    ``message`` may be a button's payload (``/intent{...}``): Rasa takes it as that intent. A message
+    that turns to another request (顺便问一下…, hotline/parts.py) is asked part by part, and the
+    replies to all parts are returned in order.
     Raises AssistantUnavailable when no Rasa server can be reached or one fails; asyncio.TimeoutError
     is turned into it too, so callers have one error to handle. An empty answer becomes one
     TEMPORARY_FAILURE reply (marked ``custom={"temporary_failure": True}``). ``placement``: the servers
@@ -153,6 +157,19 @@ async def ask(http: aiohttp.ClientSession, rasa_url: str | Sequence[str], sender
     urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
     if not urls:
         raise ValueError("no Rasa server to ask")
+    first, *more = split_requests(message)
+    replies = await _ask_part(http, urls, sender, first, timeout, placement)
+    for part in more:  # 顺便问一下…: each further request in turn, after the first one's answer
+        try:
+            replies += await _ask_part(http, urls, sender, part, timeout, placement)
+        except AssistantUnavailable:  # the first answer stands; the rest is to be asked again
+            replies.append(Reply(text=TEMPORARY_FAILURE, custom={"temporary_failure": True}))
+            break
+    return replies
+
+
+async def _ask_part(http: aiohttp.ClientSession, urls: list[str], sender: str, message: str,
+                    timeout: float, placement: Placement | None) -> list[Reply]:
     errors = []
     for url in route(urls, sender, placement):
         try:

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from knowledge.bulletin.parser import parse_bulletin
 
 # 2023 年度 12320 预约挂号服务统计: 单位, 12320在线预约, 快速预约, 诊间预约, 第三方, 小计
 BOOKING_2023 = [

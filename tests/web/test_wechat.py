@@ -686,6 +686,22 @@ async def _eventually(check, timeout: float = 10.0):
     return result
 
 
+async def test_two_requests_in_one_message_get_both_answers_in_order(rig):
+    openid = new_openid()
+    answer = await rig.ask(openid, "省人医怎么预约？顺便问一下12320可以投诉医院吗")
+    assert answer == "收到：省人医怎么预约\n收到：12320可以投诉医院吗"
+    assert rig.rasa.messages == ["省人医怎么预约", "12320可以投诉医院吗"]  # one conversation, two turns
+    assert len({sender for sender, _ in rig.rasa.received}) == 1
+
+
+async def test_a_crisis_in_the_second_request_gets_its_reply_first(rig):
+    from safety.replies import crisis_reply
+    said = crisis_reply().text
+    rig.rasa.script["我真的不想活了，药都准备好了"] = [{"text": said}]
+    answer = await rig.ask(new_openid(), "鼓楼医院怎么挂号？顺便问一下，我真的不想活了，药都准备好了")
+    assert answer == f"{said}\n\n收到：鼓楼医院怎么挂号"
+
+
 async def test_a_forged_msgid_from_another_sender_does_not_get_that_residents_reply(rig):
     resident, forger, msg_id = new_openid(), new_openid(), new_msg_id()
     assert await rig.ask(resident, "我的投诉进度怎么样", msg_id=msg_id) == "收到：我的投诉进度怎么样"

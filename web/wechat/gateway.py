@@ -393,6 +393,10 @@ class Gateway:
             return Answer(reply if text is None else f"{reply}\n\n{text}", entry)
         if said is not None:
             self._metrics.crisis_answer(said, "assistant")
+            reply = self._replies[said].text
+            if not text.startswith(reply):  # the crisis in a second request (顺便问一下…): its reply first
+                rest = text.replace(reply, "", 1).strip("\n")
+                text = f"{reply}\n\n{rest}" if rest else reply
         return Answer(messages.UNAVAILABLE if text is None else text, entry)
 
     async def _ask_assistant(self, sender: str, envelope: Envelope) -> Answer:
