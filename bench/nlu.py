@@ -574,16 +574,17 @@ def print_realistic(path: Path, result: dict, label: str) -> None:
               f"  {r['n_hospital']:>4}  {r['hospital_asked']:>5}  {r['hospital_invented']:>8}")
 
 
-def score_model(model: Path, realistic: Path, out: Path) -> int:
+def score_model(model: Path, realistic: Path, out: Path, also: Sequence[tuple[Path, Path]] = ()) -> int:
     """A trained model (e.g. models/current.tar.gz) on the realistic set, no training: what
-    `make test-nlu` checks its thresholds on (tests/nlu_eval/test_realistic.py)."""
+    `make test-nlu` checks its thresholds on (tests/nlu_eval/test_realistic.py). ``also``: more
+    (set, JSON) pairs scored by the same loaded model (loading it is a good part of the time)."""
     import asyncio
 
     os.chdir(REPO)
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     try:
-        rows = load_realistic(realistic)
+        sets = [(path, load_realistic(path), where) for path, where in [(realistic, out), *also]]
     except DataError as e:
         print(f"bench/nlu.py: {e}", file=sys.stderr)
         return 2
@@ -597,11 +598,12 @@ def score_model(model: Path, realistic: Path, out: Path) -> int:
         parsed = loop.run_until_complete(agent.parse_message(text))
         return {"intent": (parsed.get("intent") or {}).get("name"), "entities": parsed.get("entities") or []}
 
-    result = score_realistic(rows, predict_one)
-    result["model"] = _rel(model)
-    result["set"] = _rel(realistic)
-    _write(out, result)
-    print_realistic(realistic, result, f"model {_rel(model)}")
+    for path, rows, where in sets:
+        result = score_realistic(rows, predict_one)
+        result["model"] = _rel(model)
+        result["set"] = _rel(path)
+        _write(where, result)
+        print_realistic(path, result, f"model {_rel(model)}")
     return 0
 
 
@@ -662,6 +664,8 @@ def parse_args(argv: Optional[Sequence[str]] = None):
     p.add_argument("--realistic", type=Path, default=REALISTIC, help="the realistic set (TSV: intent, kind, hospital, text)")
     p.add_argument("--score-model", type=Path, default=None, metavar="MODEL",
                    help="score this trained model on --realistic only (no training), JSON to --out")
+    p.add_argument("--also", action="append", default=[], metavar="SET=OUT",
+                   help="with --score-model: another realistic set and its JSON file, by the same loaded model")
     p.add_argument("--epochs-plain", type=int, default=None,
                    help=f"DIET epochs of the plain system (default: Rasa's default, {DIET_DEFAULT_EPOCHS})")
     p.add_argument("--quick", action="store_true",
@@ -689,13 +693,20 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         setattr(args, name, getattr(args, name).resolve())
     if args.score_model is not None:
         args.score_model = args.score_model.resolve()
+    pairs = []
+    for item in args.also:
+        path, sep, out = item.partition("=")
+        if not sep or not path or not out:
+            p.error(f"--also takes SET=OUT, not {item!r}")
+        pairs.append((Path(path).resolve(), Path(out).resolve()))
+    args.also = pairs
     return args
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     if args.score_model is not None:
-        return score_model(args.score_model, args.realistic, args.out)
+        return score_model(args.score_model, args.realistic, args.out, args.also)
     start_all = time.perf_counter()
     invoked_from = Path.cwd()
     os.chdir(REPO)  # relative paths in the project's config (var/gazetteer.json, ...) are repo-relative
