@@ -307,7 +307,7 @@ def check_project_config(config: Path) -> dict:
 
 def diet_epochs(config: Path) -> Optional[int]:
     for c in _read_yaml(config).get("pipeline") or []:
-        if isinstance(c, dict) and c.get("name") == "DIETClassifier":
+        if isinstance(c, dict) and c.get("name") in ("DIETClassifier", "bot.diet.QuickLoadingDIETClassifier"):
             return int(c.get("epochs", DIET_DEFAULT_EPOCHS))
     return None
 

@@ -30,6 +30,9 @@ class IntentEnsemble(LogisticRegressionClassifier):
     """
 
     IDF_FILE = "idf.npy"
+    # The fitted regression as plain arrays (no pickle): Rasa's own format (skops) costs the Rasa
+    # server 7 s at start for importing skops alone (issue 17).
+    REGRESSION_FILE = "regression.npz"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -67,20 +70,25 @@ class IntentEnsemble(LogisticRegressionClassifier):
         return self._resource
 
     def persist(self) -> None:
-        import skops.io as sio
-
         with self._model_storage.write_to(self._resource) as model_dir:
-            sio.dump(self.clf, model_dir / f"{self._resource.name}.skops")
+            np.savez(model_dir / self.REGRESSION_FILE, coef=self.clf.coef_, intercept=self.clf.intercept_,
+                     classes=np.asarray(self.clf.classes_, dtype=str))
             if self.idf is not None:
                 np.save(model_dir / self.IDF_FILE, self.idf, allow_pickle=False)
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "IntentEnsemble":
-        component = super().load(config, model_storage, resource, execution_context, **kwargs)
-        if component.config["tfidf"]:
-            # A model without its idf would weigh messages differently from training: refuse it.
-            with model_storage.read_from(resource) as model_dir:
+        component = cls(config, execution_context.node_name, model_storage, resource)
+        # A model without its regression or (with tfidf) its idf would answer differently from how
+        # it was trained: refused (the error names the file), never silently a fresh classifier.
+        with model_storage.read_from(resource) as model_dir:
+            with np.load(model_dir / cls.REGRESSION_FILE, allow_pickle=False) as saved:
+                component.clf.coef_ = saved["coef"]
+                component.clf.intercept_ = saved["intercept"]
+                component.clf.classes_ = saved["classes"]
+            component.clf.n_features_in_ = component.clf.coef_.shape[1]
+            if component.config["tfidf"]:
                 component.idf = np.load(model_dir / cls.IDF_FILE, allow_pickle=False)
         return component
 
