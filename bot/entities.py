@@ -17,6 +17,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.gazetteer import read_gazetteer, NamesInModel
 from bot.names import NameMatcher, find_measures, find_periods, find_phones
 
+# How many messages' entities a matcher keeps (the featuriser asks for the one just read).
+REMEMBERED = 64
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class DomainEntityExtractor(NamesInModel, GraphComponent, EntityExtractorMixin):
     """Entities from the knowledge store's names (spaCy rule-based matching) and from patterns."""
@@ -56,7 +60,18 @@ class DomainEntityExtractor(NamesInModel, GraphComponent, EntityExtractorMixin):
 
 
 def extract_entities(text: str, names: NameMatcher, measures: Any) -> List[Dict[Text, Any]]:
-    """Phones, store names (typos, ambiguity), periods and measures of a text, as Rasa entities."""
+    """Phones, store names (typos, ambiguity), periods and measures of a text, as Rasa entities.
+    The matcher keeps its last answers: the featuriser asks again for the message the entity
+    extractor just read (copies are returned: Rasa adds to each entity)."""
+    key = (id(measures), text)
+    if key not in names.remembered:
+        names.remembered[key] = _extract(text, names, measures)
+        while len(names.remembered) > REMEMBERED:
+            names.remembered.popitem(last=False)
+    return [dict(e) for e in names.remembered[key]]
+
+
+def _extract(text: str, names: NameMatcher, measures: Any) -> List[Dict[Text, Any]]:
     entities: List[Dict[Text, Any]] = []
     taken: list[tuple[int, int]] = []
     for found in find_phones(text):

@@ -3,9 +3,10 @@ and keep them inside the trained model.
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import List, Optional, Text
+import hashlib
 import json
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -17,6 +18,7 @@ GAZETTEER_FILE = "gazetteer.json"
 
 
 USERDICT_FILE = "userdict.txt"
+_MATCHERS: Dict[str, Tuple[NameMatcher, Any]] = {}
 
 
 def read_gazetteer(path: Optional[Text]) -> dict:
@@ -45,8 +47,12 @@ class NamesInModel:
         self._model_storage = model_storage
         self._resource = resource
         self._gazetteer = gazetteer
-        self._names = NameMatcher(gazetteer)
-        self._measures = measure_vocabulary(gazetteer)
+        # One matcher per gazetteer in the process: the entity extractor and the featuriser read the
+        # same names of the same message (bot/entities.py keeps the matcher's last answers).
+        key = hashlib.sha256(json.dumps(gazetteer, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        if key not in _MATCHERS:
+            _MATCHERS[key] = (NameMatcher(gazetteer), measure_vocabulary(gazetteer))
+        self._names, self._measures = _MATCHERS[key]
 
     @staticmethod
     def _names_of_model(model_storage: ModelStorage, resource: Resource) -> dict:

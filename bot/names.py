@@ -12,6 +12,7 @@ misheard name that fits two subjects is marked ambiguous with both as candidates
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
@@ -92,6 +93,8 @@ class Match:
 
 class NameMatcher:
     def __init__(self, gazetteer: dict):
+        # bot/entities.py's last answers of this matcher (message text → entities)
+        self.remembered: OrderedDict[tuple[int, str], list] = OrderedDict()
         self.index: dict[tuple[str, str], tuple[str, ...]] = {}
         grouped: dict[tuple[str, str], set[str]] = {}
         for subject in gazetteer.get("subjects", []):
@@ -238,6 +241,7 @@ class NameMatcher:
         busy = [False] * len(text)
         for start, end in reserved:
             busy[start:end] = [True] * (end - start)
+        folded = fold(text)  # one character for one: its windows are the windows' folds
         out: list[Match] = []
         for length in self.lengths:
             for start in range(0, len(text) - length + 1):
@@ -247,7 +251,7 @@ class NameMatcher:
                 if not re.fullmatch(r"[\u4e00-\u9fff]+", window[1:]):
                     continue
                 hits = set()
-                key = fold(window)
+                key = folded[start:start + length]
                 for i in range(1, length):
                     hits |= self.typos.get((length, key[:i] + "\0" + key[i + 1:]), set())
                 hits = {(kind, name) for kind, name in hits
