@@ -400,14 +400,49 @@ def measure_vocabulary(gazetteer: dict) -> dict[str, str]:
 
 
 def find_measures(text: str, vocab: dict[str, str], taken: Iterable[tuple[int, int]] = ()) -> list[Found]:
-    busy = list(taken)
+    """The measure words of the text, and where none is written, one of four or more characters
+    written with one same-sounding character (珍间预约 is 诊间预约, as a pinyin keyboard or voice input
+    writes it; not 线下预约 for 线上预约, nor 定时 for 实时: those sound otherwise)."""
+    taken = list(taken)
     out: list[Found] = []
     for alias in sorted(vocab, key=len, reverse=True):
         start = text.find(alias)
         while start >= 0:
             end = start + len(alias)
-            if not any(start < e and end > s for s, e in busy):
-                busy.append((start, end))
+            if not any(start < e and end > s for s, e in taken + [(f.start, f.end) for f in out]):
                 out.append(Found("measure", start, end, alias, vocab[alias]))
             start = text.find(alias, end)
+    masked = _masked_aliases(vocab)
+    for length in sorted({length for length, _ in masked}, reverse=True):
+        for start in range(len(text) - length + 1):
+            end = start + length
+            window = text[start:end]
+            over = [f for f in out if start < f.end and end > f.start]
+            # a shorter word written inside it gives way (珍间预约量: 诊间预约, not 预约量)
+            if window in vocab or not _HAN_WORD.fullmatch(window) or any(start < e and end > s for s, e in taken) \
+                    or any(f.end - f.start >= length for f in over):
+                continue
+            sounds = {vocab[alias] for i in range(length)
+                      for alias in masked.get((length, window[:i] + "\0" + window[i + 1:]), ())
+                      if readings(window[i]) & readings(alias[i])}
+            if len(sounds) == 1:  # one measure only: a window that sounds like two names none
+                out = [f for f in out if f not in over] + [Found("measure", start, end, window, sounds.pop())]
     return sorted(out, key=lambda f: f.start)
+
+
+_HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
+_MASKED: dict[int, tuple[dict, dict]] = {}
+
+
+def _masked_aliases(vocab: dict[str, str]) -> dict[tuple[int, str], list[str]]:
+    """The measure words of four or more characters by (length, the word with one character masked),
+    made once per vocabulary (bot/gazetteer.py keeps one per gazetteer)."""
+    kept = _MASKED.get(id(vocab))
+    if kept is None or kept[0] is not vocab:
+        index: dict[tuple[int, str], list[str]] = {}
+        for alias in vocab:
+            if len(alias) >= 4 and _HAN_WORD.fullmatch(alias):
+                for i in range(len(alias)):
+                    index.setdefault((len(alias), alias[:i] + "\0" + alias[i + 1:]), []).append(alias)
+        kept = _MASKED[id(vocab)] = (vocab, index)
+    return kept[1]

@@ -477,6 +477,22 @@ class Vocabulary:
                     busy[start:start + length] = [True] * length
                     taken.append((start, start + length))
 
+    def _measure_hint(self, question: Question, hint: dict, taken: list[tuple[int, int]]) -> None:
+        """A measure the NLU heard where the text scan found no word (珍间预约: 诊间预约, written with a
+        same-sounding character): that measure. Words the scan knows are the scan's to read."""
+        value = str(hint.get("value") or "")
+        start, end = int(hint.get("start", -1)), int(hint.get("end", -1))
+        if value not in self.measures or start < 0 or end <= start or question.text[start:end] in self.measures:
+            return
+        # a shorter measure word inside it gives way (珍间预约量: 诊间预约, not 预约量); anything else stands
+        over = [(m, f) for m, f in question.measures if m.start < end and start < m.end]
+        if any(m.end - m.start >= end - start for m, _ in over) or any(
+                start < e and end > s for s, e in taken if (s, e) not in {(m.start, m.end) for m, _ in over}):
+            return
+        question.measures = [item for item in question.measures if item not in over]
+        question.measures.append((Mention(start, end, question.text[start:end]), self.measures[value]))
+        taken.append((start, end))
+
     def _explain(self, span: str) -> tuple[int, list[SubjectRef]]:
         """The hospitals (and platforms) whose names leave the fewest characters of the span
         unexplained, and how many are left; at a tie, the names the span uses most of."""
@@ -515,6 +531,9 @@ class Vocabulary:
         have = {s.name for _, found in question.subjects for s in found}
         for hint in hints:
             kind = hint.get("entity")
+            if kind == "measure":
+                self._measure_hint(question, hint, taken)
+                continue
             if kind not in SUBJECT_KINDS or hint.get("ambiguous"):
                 continue
             value = str(hint.get("value") or "")

@@ -141,6 +141,9 @@ async def test_what_the_bulletins_do_not_hold_is_said_and_no_other_figure_given(
     ("浦口区2019年10月平台糖尿病档案累计上传多少", [entity("period", "2019-10")], "24416"),
     # 全市一共 holds 市一 (南京市第一医院): no hospital is named
     ("全市一共投入使用了多少台医疗自助终端", [], "2076"),
+    # a measure the NLU heard (same-sounding 涧 for 间), not the 预约量 written inside it
+    ("鼓楼医院2023年诊涧预约量", [entity("period", "2023", start=4, end=9),
+                              entity("measure", "诊间预约", start=9, end=13)], "63946"),
 ])
 async def test_the_figure_asked_is_found_in_the_words_people_use(action_store, text, entities, figure):
     answer = await ask(text, entities=entities)

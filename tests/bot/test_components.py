@@ -84,6 +84,13 @@ def _entities(extractor, text):
     ("座机025-84567890", [("phone", "025-84567890", "02584567890")]),
     ("十月份的呢", [("period", "十月份", "month:10")]),
     ("患者不用急着跑大医院", []),
+    # a measure written with one same-sounding character (pinyin keyboards, voice input) ...
+    ("鼓楼医院2023年诊涧预约", [("hospital", "鼓楼医院", "南京鼓楼医院"), ("period", "2023年", "2023"),
+                           ("measure", "诊涧预约", "诊间预约")]),
+    ("市一医院快束预约量", [("hospital", "市一医院", "南京市第一医院"), ("measure", "快束预约", "快速预约")]),
+    # ... but not one that sounds otherwise: another measure, or none the bulletins print
+    ("鼓楼医院线下预约", [("hospital", "鼓楼医院", "南京鼓楼医院")]),
+    ("市一医院入院人次", [("hospital", "市一医院", "南京市第一医院")]),
 ])
 def test_entities(extractor, text, expected):
     assert _entities(extractor, text) == expected
