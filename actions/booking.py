@@ -79,9 +79,8 @@ class ActionBookingChannels(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        if await in_thread(sessions(), asks_for_figure, tracker.latest_message,
-                           follow_up=bool(tracker.get_slot("stats_subject"))) or await in_thread(
-                sessions(), asks_unheld, tracker.latest_message, named=False):
+        if await in_thread(sessions(), asks_for_figure, tracker.latest_message, unheld_anywhere=True,
+                           follow_up=bool(tracker.get_slot("stats_subject"))):
             # 健康南京APP2023年预约了多少: that figure; 预约挂号要交钱吗: not held, said so
             return await ActionStatistics().run(dispatcher, tracker, domain)
         channels = [e["value"] for e in tracker.latest_message.get("entities") or []

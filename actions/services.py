@@ -15,7 +15,7 @@ from knowledge import queries, stats
 from knowledge.models import Fact, Platform
 
 from actions.render import grouped, sources
-from actions.statistics import ActionStatistics, asks_for_figure, asks_unheld
+from actions.statistics import ActionStatistics, asks_for_figure
 from actions.db import sessions
 from hotline import intents
 from database.work import in_thread
@@ -32,9 +32,8 @@ class ActionServiceAnswer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        if await in_thread(sessions(), asks_for_figure, tracker.latest_message,
-                           follow_up=bool(tracker.get_slot("stats_subject"))) or await in_thread(
-                sessions(), asks_unheld, tracker.latest_message, named=False):
+        if await in_thread(sessions(), asks_for_figure, tracker.latest_message, unheld_anywhere=True,
+                           follow_up=bool(tracker.get_slot("stats_subject"))):
             # 互联网医院2023年线上处方多少: that figure; 签约家庭医生要交钱吗: not held, said so
             return await ActionStatistics().run(dispatcher, tracker, domain)
         intent = (tracker.latest_message.get("intent") or {}).get("name")

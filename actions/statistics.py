@@ -581,14 +581,18 @@ def _strong(score: tuple[float, int]) -> bool:
 _QUANTITY = re.compile(r"多少(?!钱)|几(?:个|家|台|次|人|通|条|份|万|天|张)|数量|总数|总量|排名|排第|前\s*\d|top|最多|最少|合计|一共有")
 
 
-def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False) -> bool:
+def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False, unheld_anywhere: bool = False) -> bool:
     """A service or channel question that asks for a figure (互联网医院2023年线上处方多少, 12320 2023
     接通率) or names what the bulletins do not hold (鼓楼医院地址在哪里, 苏州互联网医院): the
-    statistics action answers it, rather than the service's overview with figures not asked."""
+    statistics action answers it, rather than the service's overview with figures not asked.
+    ``unheld_anywhere``: also what they never print with nothing named (签约家庭医生要交钱吗), but for
+    where and when (健康证在哪里办), which ask how to use a service: its answer says."""
     text = message.get("text") or ""
     entities = message.get("entities") or []
     question = vocabulary(s).read(text, entities)
     if question.foreign or question.sub_period or question.unheld and question.subject_list:
+        return True
+    if unheld_anywhere and set(question.unheld) - _ASKING_WORDS:
         return True
     if any(e.get("entity") == "period" for e in entities):
         return True
@@ -597,14 +601,10 @@ def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False) -> 
     return bool(named) and (follow_up or bool(_QUANTITY.search(text)))
 
 
-def asks_unheld(s, message: Dict[Text, Any], *, named: bool = True) -> bool:
-    """A question that asks what the bulletins never print (出诊表, 科室, 挂号费), about a named
-    subject (``named``) or about anything (签约家庭医生要交钱吗)."""
+def asks_unheld(s, message: Dict[Text, Any]) -> bool:
+    """A question about a named subject that asks what the bulletins never print (出诊表, 科室, 挂号费)."""
     question = vocabulary(s).read(message.get("text") or "", message.get("entities") or [])
-    if named:
-        return bool(question.unheld and question.subject_list)
-    # with nothing named, where and when (健康证在哪里办) ask how to use a service: its answer says
-    return bool(set(question.unheld) - _ASKING_WORDS)
+    return bool(question.unheld and question.subject_list)
 
 
 _VOCABULARIES: Dict[str, Vocabulary] = {}

@@ -35,11 +35,12 @@ _LOOSE = re.compile(
     r"|除此之外|话说|話說)?"
     r"[:：，,。.\s]*")
 _QUESTION_END = re.compile(r"[？?]")
-# What a request holds: a question, or a request's verb.
-_ASKS = re.compile(
+# What a question holds.
+_QUESTIONS = re.compile(
     r"吗|嗎|怎么|怎麼|怎样|怎樣|多少|(?<!好)几[个個家台次号號点點天位]|哪|是否|能不能|能否|可不可以|可以.{0,12}[吗嗎]|有没有|有沒有"
-    r"|什么时候|什麼時候|是什么|是什麼|什么意思|什麼意思|要不要|投诉|投訴|反映|[转轉接找]人工|人工客服|请问|請問|帮我|幫我|麻烦|麻煩")
-_QUESTIONS = re.compile(_ASKS.pattern.split("|投诉")[0])  # the questions among them, not the requests' verbs
+    r"|什么时候|什麼時候|是什么|是什麼|什么意思|什麼意思|要不要")
+# What a request holds: a question, or a request's verb.
+_ASKS = re.compile(_QUESTIONS.pattern + r"|投诉|投訴|反映|[转轉接找]人工|人工客服|请问|請問|帮我|幫我|麻烦|麻煩")
 # Words that only sound like a question in a story (凭什么, 为什么这样): not a request of their own.
 _RHETORICAL = re.compile(r"凭什么|憑什麼|为什么|為什麼|怎么能|怎麼能|怎么可以|怎麼可以|怎么回事|怎麼回事")
 # A part shorter than this (characters other than punctuation and spaces) is no request of its own.
