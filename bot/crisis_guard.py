@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -25,6 +25,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.fingerprint import file_fingerprint
 from safety import crisis
 from safety.classifier import CrisisClassifier
 
@@ -55,6 +56,11 @@ class CrisisGuard(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._classifier = classifier
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        """The classifier's content: a retrained classifier retrains the guard (bot/fingerprint.py)."""
+        return file_fingerprint(config.get("classifier_path"))
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,

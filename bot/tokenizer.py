@@ -15,6 +15,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.fingerprint import file_fingerprint
 from bot.gazetteer import USERDICT_FILE, read_gazetteer, userdict_lines
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
@@ -50,6 +51,11 @@ class DomainJiebaTokenizer(Tokenizer):
         for line in userdict:
             word, freq, tag = line.rsplit(" ", 2)
             self._jieba.add_word(word, int(freq), tag)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        """The gazetteer's content: its names are the user dictionary (bot/fingerprint.py)."""
+        return file_fingerprint(config.get("gazetteer_path"))
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,

@@ -98,6 +98,7 @@ def ensure_reference(session: Session, reference: Reference) -> None:
         else:
             statement.text, statement.source = text, source
     districts = [e.name for e in reference.districts]
+    curated: dict[int, set[str]] = {}  # subject id -> its curated aliases, as reference.yml lists them now
     for kind, entries in reference.kinds().items():
         cls = _CLASSES[kind]
         for entry in entries:
@@ -108,6 +109,11 @@ def ensure_reference(session: Session, reference: Reference) -> None:
             for alias in entry.aliases:
                 if alias not in known and alias != entry.name:
                     subject.aliases.append(Alias(text=alias, origin="curated"))
+            curated.setdefault(subject.id, set()).update(entry.aliases)
+    # A curated alias taken out of reference.yml leaves the store too: the file is the one place they live.
+    for alias in session.scalars(select(Alias).where(Alias.origin == "curated")).all():
+        if alias.text not in curated.get(alias.subject_id, ()):
+            session.delete(alias)
     session.flush()
 
 

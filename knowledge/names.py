@@ -190,6 +190,11 @@ def _variants(name: str, bare_districts: list[str]):
         m = re.fullmatch(rf"([\u4e00-\u9fff]{{2,}}|[省市]){suffix}", name)
         if m and m.group(1) not in _NOT_A_NAME_START:
             yield m.group(1) + short
+    # A specialty hospital by its own name and specialty (博大肾科, 爱尔眼科, 邦德骨科, 仁品耳鼻喉):
+    # what everyone calls it, without 南京 and 医院.
+    m = re.fullmatch(r"南京(?:市)?([\u4e00-\u9fff]{2})(肾科|眼科|骨科|口腔|耳鼻喉|整形外科|妇产|肛肠|皮肤|心血管)(?:专科)?医院", name)
+    if m:
+        yield m.group(1) + m.group(2)
     m = re.fullmatch(r"(市|省)第([一二三四五六七八九十]+)医院", name)
     if m:
         yield f"{m.group(1)}{m.group(2)}医院"

@@ -81,14 +81,15 @@ def test_the_classifier_round_trips_through_its_file(classifier, tmp_path):
 
 
 # The targets are recall 1.0, full-protocol false alarms <= 1 % and check-ins <= 5 %. Measured
-# blind by bench/crisis.py (docs/crisis.md), after round 5: the sixth set (tests/eval/crisis) recall
-# 0.980, false alarms 0.6 %, check-ins 2.3 %; the seventh (tests/eval/crisis7, written after round 4,
-# measured before and after round 5, never looked at) recall 0.994, false alarms 1.3 %, check-ins
-# 10.2 %. The check guards that level (a change that loses ground fails) until the targets are met;
-# recall is held closest, being the one that costs a life.
+# blind by bench/crisis.py (docs/crisis.md), after round 6: the ninth set (tests/eval/crisis9, written
+# blind in session 10, measured once before and once after round 6, never looked at) recall 0.981,
+# false alarms 1.5 %, check-ins 6.2 %; the sixth (tests/eval/crisis) 0.983, 0.3 %, 1.7 %; the seventh
+# (tests/eval/crisis7) 0.992, 1.0 %, 6.8 %. The check guards that level (a change that loses ground
+# fails) until the targets are met; recall is held closest, being the one that costs a life.
 LEVELS = {  # set: (recall floor, full-protocol false-alarm ceiling, check-in ceiling)
-    "crisis": (0.975, 0.01, 0.04),
-    "crisis7": (0.99, 0.015, 0.11),
+    "crisis": (0.98, 0.01, 0.03),
+    "crisis7": (0.99, 0.012, 0.075),
+    "crisis9": (0.98, 0.017, 0.07),
 }
 
 

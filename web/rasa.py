@@ -45,6 +45,13 @@ WEBHOOK = "/webhooks/rest/webhook"
 TEMPORARY_FAILURE = "抱歉，这次没能为您答复。请稍后再发一次，或换个说法；着急的话请拨打12320人工服务。"
 # What a resident reads first when the conversation moved to a server that does not know it: the
 # conversation was lost, not the message; what to do. No figure.
+# A form's question whose answer is the resident's own words (a complaint's description, its time, the
+# contact phone) carries this marker (domain.yml: ``custom: {"expects": "own_words"}``, sent by Rasa
+# as a message of its own): the next message is that answer and is never divided into requests.
+OWN_WORDS = "own_words"
+# What a resident reads when a message held a second request but its first one led to such a
+# question: the rest is not taken as the answer, and the resident is told to ask it again. No figure.
+LATER_PART = "您消息里的另一个问题，请在回答完上面的问题后再发给我一次，我接着为您解答。"
 CONVERSATION_MOVED = "抱歉，刚才系统切换了一下，之前的对话内容没有保留。如果您正在办理投诉等事项，请按提示重新说一下。"
 DOWN_FOR = 5.0  # seconds a server that could not be reached is tried last
 # A conversation is "recent" for this long after its last answer: Rasa's session (domain.yml).
@@ -141,13 +148,15 @@ class Reply:
 
 
 async def ask(http: aiohttp.ClientSession, rasa_url: str | Sequence[str], sender: str, message: str,
-              *, timeout: float = 30.0, placement: Placement | None = None) -> list[Reply]:
+              *, timeout: float = 30.0, placement: Placement | None = None, whole: bool = False) -> list[Reply]:
     """The assistant's replies to one message of ``sender`` (an id that is never a clear OpenID).
 
     ``rasa_url``: one Rasa server, or several (``settings.rasa_instances``): see the module docstring.
     ``message`` may be a button's payload (``/intent{...}``): Rasa takes it as that intent. A message
     that turns to another request (顺便问一下…, hotline/parts.py) is asked part by part, and the
-    replies to all parts are returned in order.
+    replies to all parts are returned in order, unless ``whole`` (the message answers a question that
+    wants the resident's own words: ``expects_own_words`` of the previous replies), or until a part's
+    replies ask such a question: the rest would be taken as its answer, so LATER_PART asks for it again.
     Raises AssistantUnavailable when no Rasa server can be reached or one fails; asyncio.TimeoutError
     is turned into it too, so callers have one error to handle. An empty answer becomes one
     TEMPORARY_FAILURE reply (marked ``custom={"temporary_failure": True}``). ``placement``: the servers
@@ -157,15 +166,25 @@ async def ask(http: aiohttp.ClientSession, rasa_url: str | Sequence[str], sender
     urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
     if not urls:
         raise ValueError("no Rasa server to ask")
-    first, *more = split_requests(message)
-    replies = await _ask_part(http, urls, sender, first, timeout, placement)
+    first, *more = [message] if whole else split_requests(message)
+    last = await _ask_part(http, urls, sender, first, timeout, placement)
+    replies = list(last)
     for part in more:  # 顺便问一下…: each further request in turn, after the first one's answer
+        if expects_own_words(last):
+            replies.append(Reply(text=LATER_PART, custom={"later_part": True}))
+            break
         try:
-            replies += await _ask_part(http, urls, sender, part, timeout, placement)
+            last = await _ask_part(http, urls, sender, part, timeout, placement)
         except AssistantUnavailable:  # the first answer stands; the rest is to be asked again
             replies.append(Reply(text=TEMPORARY_FAILURE, custom={"temporary_failure": True}))
             break
+        replies += last
     return replies
+
+
+def expects_own_words(replies: Sequence[Reply]) -> bool:
+    """Whether these replies end on a question whose answer is the resident's own words (OWN_WORDS)."""
+    return any((r.custom or {}).get("expects") == OWN_WORDS for r in replies)
 
 
 async def _ask_part(http: aiohttp.ClientSession, urls: list[str], sender: str, message: str,

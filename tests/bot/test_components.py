@@ -292,3 +292,26 @@ def test_the_domain_features_carry_the_crisis_rules_verdicts(domain_featurizer, 
     assert set(_feature_names(domain_featurizer, tokenizer, "今天排队累死了")) == {"crisis_lookalike"}
     assert "crisis_statistics" in _feature_names(domain_featurizer, tokenizer, "2023年心理危机干预多少通")
     assert _feature_names(domain_featurizer, tokenizer, "谢谢你") == {}
+
+
+def test_a_changed_gazetteer_or_classifier_retrains_the_components_that_read_it(tmp_path):
+    """Rasa reuses a component's cached training while its config and data are unchanged: names added
+    to the store (or a retrained crisis classifier) must change the fingerprint, or the new model would
+    keep the old names."""
+    from rasa.engine.training.fingerprinting import calculate_fingerprint_key
+
+    from bot.crisis_guard import CrisisGuard
+    from bot.entities import DomainEntityExtractor
+    from bot.featurizer import DomainFeaturizer
+    from bot.tokenizer import DomainJiebaTokenizer
+
+    file = tmp_path / "gazetteer.json"
+    for component, key in ((DomainEntityExtractor, "gazetteer_path"), (DomainFeaturizer, "gazetteer_path"),
+                           (DomainJiebaTokenizer, "gazetteer_path"), (CrisisGuard, "classifier_path")):
+        config = {key: str(file)}
+        file.write_text('{"subjects": [{"kind": "hospital", "name": "南京鼓楼医院", "names": ["鼓楼"]}]}', encoding="utf-8")
+        before = calculate_fingerprint_key(component, config, {})
+        assert calculate_fingerprint_key(component, config, {}) == before  # the same content: the cache holds
+        file.write_text('{"subjects": [{"kind": "hospital", "name": "南京鼓楼医院", "names": ["鼓楼", "古楼"]}]}',
+                        encoding="utf-8")
+        assert calculate_fingerprint_key(component, config, {}) != before, component.__name__

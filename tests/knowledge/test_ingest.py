@@ -76,6 +76,22 @@ def test_ambiguous_short_names_are_marked(session, alias, names):
     assert queries.ambiguous_aliases(session)[("hospital", alias)] == sorted(names)
 
 
+def test_a_curated_alias_taken_out_of_the_reference_leaves_the_store(session, parsed_2023):
+    """reference.yml is the one place curated aliases live: an alias removed there (it named the
+    wrong thing) must stop resolving after the next ingest, not linger in the store."""
+    import dataclasses
+
+    reference = load_reference()
+    assert [h.name for h in queries.resolve(session, "南医大眼科", kind="hospital")] == ["南京医科大学附属眼科医院"]
+    hospitals = tuple(dataclasses.replace(e, aliases=tuple(a for a in e.aliases if a != "南医大眼科"))
+                      for e in reference.hospitals)
+    ingest(session, parsed_2023, dataclasses.replace(reference, hospitals=hospitals), refresh=True)
+    with pytest.raises(queries.NotFound):
+        queries.resolve(session, "南医大眼科", kind="hospital")
+    ingest(session, parsed_2023, reference, refresh=True)  # listed again: back
+    assert [h.name for h in queries.resolve(session, "南医大眼科", kind="hospital")] == ["南京医科大学附属眼科医院"]
+
+
 def test_unknown_name_raises_not_found(session):
     with pytest.raises(queries.NotFound):
         queries.resolve(session, "火星人民医院")

@@ -1,8 +1,8 @@
 """The trained model on messages as residents really write them (issue 13).
 
 `make test-nlu` scores the model it trained once (models/current.tar.gz) on the blind realistic sets,
-tests/eval/nlu/realistic.tsv and realistic2.tsv (bench/nlu.py --score-model, into
-var/nlu-report/realistic.json and realistic2.json); this test reads those reports and holds the
+tests/eval/nlu/realistic.tsv, realistic2.tsv and realistic3.tsv (bench/nlu.py --score-model, into
+var/nlu-report/realistic.json, realistic2.json and realistic3.json); this test reads those reports and holds the
 issue's targets. The set is never tuned on (docs/evaluation.md):
 a failure here is reported, not fixed by looking at its lines.
 """
@@ -26,7 +26,10 @@ HOSPITAL_ACCURACY_TARGET = 0.95
 # 0.8723 before its name matching). realistic2.json, the second (realistic2.tsv, written blind in
 # session 8): 0.9291 and 0.9041 (0.9334 and 0.8681 before, with a model that had trained on 70
 # near-copies of its lines, since removed). Session 9 (DIET 20 epochs): 0.9391 / 0.9027 and 0.9274 / 0.9017.
-FLOORS = {"realistic.json": (0.93, 0.90), "realistic2.json": (0.925, 0.90)}
+# Session 10 (names residents and agents use, the gazetteer's content in the components' fingerprints):
+# 0.9368 / 0.9210, 0.9291 / 0.9161, and realistic3.json (realistic3.tsv, written blind in session 10,
+# measured before and after that change, never looked at): 0.9418 / 0.9142 before, 0.9434 / 0.9201 after.
+FLOORS = {"realistic.json": (0.93, 0.915), "realistic2.json": (0.925, 0.91), "realistic3.json": (0.935, 0.915)}
 
 
 @pytest.fixture(scope="module", params=sorted(FLOORS))

@@ -593,10 +593,16 @@ def test_claim_is_once_per_key(session):
 def test_choices_are_taken_once_and_expire(session):
     now = datetime(2026, 11, 22, 8, 0)
     store.offer_choices(session, "wx-b", ORAL, now=now)
-    assert store.take_choice(session, "wx-b", 2, now=now) == ORAL[1]
-    assert store.take_choice(session, "wx-b", 2, now=now) is None
+    assert store.take_choice(session, "wx-b", 2, now=now) == (ORAL[1], False)
+    assert store.take_choice(session, "wx-b", 2, now=now) == (None, False)
     store.offer_choices(session, "wx-b", ORAL, now=now)
-    assert store.take_choice(session, "wx-b", 1, now=now + timedelta(hours=2)) is None  # stale
+    assert store.take_choice(session, "wx-b", 1, now=now + timedelta(hours=2)) == (None, False)  # stale
+    # A question for the resident's own words: the next message (not a number picking a choice) answers it.
+    store.offer_choices(session, "wx-b", [], now=now, own_words=True)
+    assert store.take_choice(session, "wx-b", None, now=now) == (None, True)
+    assert store.take_choice(session, "wx-b", None, now=now) == (None, False)
+    store.offer_choices(session, "wx-b", [], now=now, own_words=True)
+    assert store.take_choice(session, "wx-b", None, now=now + timedelta(hours=2)) == (None, False)  # stale
     store.offer_choices(session, "wx-b", ORAL, now=now)
     store.claim(session, "k-old", "wx-b", "gw-1", now=now - timedelta(days=2))
     store.claim(session, "k-new", "wx-b", "gw-1", now=now)
@@ -700,6 +706,32 @@ async def test_a_crisis_in_the_second_request_gets_its_reply_first(rig):
     rig.rasa.script["我真的不想活了，药都准备好了"] = [{"text": said}]
     answer = await rig.ask(new_openid(), "鼓楼医院怎么挂号？顺便问一下，我真的不想活了，药都准备好了")
     assert answer == f"{said}\n\n收到：鼓楼医院怎么挂号"
+
+
+OWN_WORDS_QUESTION = [{"text": "请简单说说发生了什么事情。"}, {"custom": {"expects": "own_words"}}]
+
+
+async def test_an_answer_in_the_residents_own_words_is_never_divided(rig):
+    # The complaint form asks what happened: the next message is that story, whole, though it
+    # reads like two requests (an explicit turn: 顺便问一下).
+    openid = new_openid()
+    rig.rasa.script["我要投诉鼓楼医院"] = OWN_WORDS_QUESTION
+    assert await rig.ask(openid, "我要投诉鼓楼医院") == "请简单说说发生了什么事情。"
+    story = "护士打针打了三次都没打进去，这样的护士能不能处理？顺便问一下挂号费能退吗"
+    assert await rig.ask(openid, story) == f"收到：{story}"
+    # What was pending is used once: the message after it is divided again.
+    assert await rig.ask(openid, "省人医怎么预约？顺便问一下12320可以投诉医院吗") == \
+        "收到：省人医怎么预约\n收到：12320可以投诉医院吗"
+    assert rig.rasa.messages == ["我要投诉鼓楼医院", story, "省人医怎么预约", "12320可以投诉医院吗"]
+
+
+async def test_a_second_request_after_a_question_for_own_words_is_asked_for_again(rig):
+    # The first request opens the complaint form, which wants the story: the second request is not
+    # sent as that story; the resident is asked to send it again, and nothing of it is lost.
+    rig.rasa.script["我要投诉市一医院"] = OWN_WORDS_QUESTION
+    answer = await rig.ask(new_openid(), "我要投诉市一医院！顺便问一下12320几点上班")
+    assert answer == f"请简单说说发生了什么事情。\n{rasa.LATER_PART}"
+    assert rig.rasa.messages == ["我要投诉市一医院"]
 
 
 async def test_a_forged_msgid_from_another_sender_does_not_get_that_residents_reply(rig):

@@ -16,7 +16,7 @@ conditional UPDATE again), which answers it from its sealed envelope (seal.py).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -150,27 +150,37 @@ def prune(session: Session, now: datetime | None = None) -> int:
 
 # --- numbered choices ------------------------------------------------------------------------------
 
+class Pending(NamedTuple):
+    """What a message finds pending from the last answer (``take_choice``)."""
+
+    choice: dict[str, str] | None  # the choice its bare number picks
+    own_words: bool  # the last answer asked for the resident's own words: this message is the answer
+
+
+NOTHING_PENDING = Pending(None, False)
+
+
 def offer_choices(session: Session, sender: str, choices: list[dict[str, str]],
-                  now: datetime | None = None) -> None:
-    """Replace the sender's pending choices ([{"title", "payload"}]; none: clear them)."""
+                  now: datetime | None = None, *, own_words: bool = False) -> None:
+    """Replace what is pending for the sender: the choices ([{"title", "payload"}]) and whether the
+    answer asked for the resident's own words (neither: clear it)."""
     session.execute(delete(WechatChoice).where(WechatChoice.sender == sender))
-    if choices:
-        session.add(WechatChoice(sender=sender, choices=choices, offered_at=utc(now)))
+    if choices or own_words:
+        session.add(WechatChoice(sender=sender, choices=choices, own_words=own_words, offered_at=utc(now)))
     session.flush()
 
 
 def take_choice(session: Session, sender: str, number: int | None,
-                now: datetime | None = None) -> dict[str, str] | None:
-    """The pending choice ``number`` (1-based) of the sender, if there is one and it is recent.
-    The pending choices are cleared in every case: a choice is made once, and any other message
-    moves the conversation on."""
+                now: datetime | None = None) -> Pending:
+    """What is pending for the sender, if it is recent: the choice ``number`` (1-based) picks, and
+    whether this message answers a question for the resident's own words. Cleared in every case: a
+    choice is made once, and any other message moves the conversation on."""
     row = session.scalar(select(WechatChoice).where(WechatChoice.sender == sender))
     if row is None:
-        return None
+        return NOTHING_PENDING
     session.delete(row)
     session.flush()
-    if number is None or row.offered_at < utc(now) - CHOICES_TTL:
-        return None
-    if 1 <= number <= len(row.choices):
-        return row.choices[number - 1]
-    return None
+    if row.offered_at < utc(now) - CHOICES_TTL:
+        return NOTHING_PENDING
+    choice = row.choices[number - 1] if number is not None and 1 <= number <= len(row.choices) else None
+    return Pending(choice, bool(row.own_words) and choice is None)

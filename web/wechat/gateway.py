@@ -386,7 +386,8 @@ class Gateway:
         # The assistant's own verdict stands when it answered, but for the full protocol: a danger
         # signal the assistant overlooked still puts the protocol first. A check-in is the gateway's
         # only when the assistant could not answer (Rasa runs this detector too, with more to go on).
-        if tier and not said_crisis and (text is None or tier is crisis.Tier.HIGH):
+        # The check-in too when the part of the message that held the risk was not asked (LATER_PART).
+        if tier and not said_crisis and (text is None or tier is crisis.Tier.HIGH or rasa.LATER_PART in text):
             log.warning("wechat: crisis reply (%s) given by the gateway to %s", tier.name, sender)
             self._metrics.crisis_answer(tier, "gateway")
             reply = self._replies[tier].text
@@ -401,10 +402,11 @@ class Gateway:
 
     async def _ask_assistant(self, sender: str, envelope: Envelope) -> Answer:
         replies = await rasa.ask(self._http, self._rasa, sender, envelope.message, timeout=ASK_TIMEOUT,
-                                 placement=self._placement)
+                                 placement=self._placement, whole=envelope.whole)
         text, choices = render(replies)
-        if choices:
-            await self._db(store.offer_choices, sender, choices)
+        own_words = rasa.expects_own_words(replies)
+        if choices or own_words:  # the claim took what was pending: only something new is written
+            await self._db(store.offer_choices, sender, choices, own_words=own_words)
         entry = handoff_entry(replies)
         if entry is not None:
             # The queue entry (made by the action) learns how to reach the resident: the OpenID, sealed.
@@ -602,10 +604,10 @@ class Gateway:
                 return entry, None
             message = incoming.text
             number = chosen_number(message) if incoming.kind == "ask" else None
-            choice = store.take_choice(session, sender, number)
-            if choice is not None:
-                message = choice["payload"]
-            envelope = Envelope(openid, incoming.kind, message)
+            pending = store.take_choice(session, sender, number)
+            if pending.choice is not None:
+                message = pending.choice["payload"]
+            envelope = Envelope(openid, incoming.kind, message, whole=pending.own_words)
             store.claim(session, key, sender, self.owner, sealed=self._sealer.seal(key, envelope))
             return None, envelope
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database.base import Base
@@ -42,11 +42,14 @@ class WechatMessage(Base):
 
 
 class WechatChoice(Base):
-    """The numbered choices (the assistant's buttons) last offered to a WeChat user: a bare number
-    sent back picks one; any other message clears them."""
+    """What the assistant's last answer to a WeChat user left pending: the numbered choices (its
+    buttons; a bare number sent back picks one) and whether it asked for the resident's own words (a
+    complaint's description: the next message is that answer, never divided into requests). The
+    next message clears it."""
 
     __tablename__ = "wechat_choice"
 
     sender: Mapped[str] = mapped_column(String(40), primary_key=True)  # pseudonym
-    choices: Mapped[list] = mapped_column(JSON)  # [{"title": …, "payload": …}]
+    choices: Mapped[list] = mapped_column(JSON)  # [{"title": …, "payload": …}], possibly empty
+    own_words: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     offered_at: Mapped[datetime] = mapped_column(DateTime)  # UTC

@@ -27,6 +27,7 @@ class Envelope:
     openid: str
     kind: str  # ask, greet (gateway.Incoming.kind)
     message: str  # what Rasa is sent: the text, a chosen button's payload, /greet
+    whole: bool = False  # the answer to a question for the resident's own words: never divided
 
 
 class Sealer:
@@ -35,7 +36,8 @@ class Sealer:
 
     def seal(self, row_key: str, envelope: Envelope) -> str:
         nonce = os.urandom(_NONCE)
-        data = json.dumps([envelope.openid, envelope.kind, envelope.message], ensure_ascii=False).encode("utf-8")
+        data = json.dumps([envelope.openid, envelope.kind, envelope.message, envelope.whole],
+                          ensure_ascii=False).encode("utf-8")
         return base64.b64encode(nonce + self._aead.encrypt(nonce, data, row_key.encode("utf-8"))).decode("ascii")
 
     def open(self, row_key: str, sealed: str) -> Envelope | None:
@@ -43,7 +45,8 @@ class Sealer:
         try:
             raw = base64.b64decode(sealed.encode("ascii"), validate=True)
             data = self._aead.decrypt(raw[:_NONCE], raw[_NONCE:], row_key.encode("utf-8"))
-            openid, kind, message = json.loads(data.decode("utf-8"))
+            # three items: sealed by the previous release (no ``whole``)
+            openid, kind, message, *whole = json.loads(data.decode("utf-8"))
         except (InvalidTag, ValueError, TypeError, UnicodeError):
             return None
-        return Envelope(str(openid), str(kind), str(message))
+        return Envelope(str(openid), str(kind), str(message), whole == [True])
