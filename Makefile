@@ -254,14 +254,15 @@ bench-crisis: setup $(MODEL)
 	$(APP_VENV)/bin/python bench/crisis.py --e2e $(BENCH_CRISIS_ARGS)
 
 # Answer benchmark (bench/answers.py): the question banks of tests/eval end to end through the REST
-# channel of the real servers: answers7/, answers6/ and answers/ (written blind, never tuned on) then answers-seen5/, -seen4/, -seen2/ and
+# channel of the real servers: answers8/, answers6/ and answers/ (written blind, never tuned on) then answers-seen7/, -seen5/, -seen4/, -seen2/ and
 # answers-seen1/ (their errors were looked at); BENCH_ANSWERS_ARGS="--show wrong" prints the replies graded so.
 BENCH_ANSWERS_ARGS ?=
 .PHONY: bench-answers
 bench-answers: setup $(MODEL)
-	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers7/bank.tsv $(BENCH_ANSWERS_ARGS)
+	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers8/bank.tsv $(BENCH_ANSWERS_ARGS)
 	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers6/bank.tsv $(BENCH_ANSWERS_ARGS)
 	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers/bank.tsv $(BENCH_ANSWERS_ARGS)
+	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers-seen7/bank.tsv $(BENCH_ANSWERS_ARGS)
 	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers-seen5/bank.tsv $(BENCH_ANSWERS_ARGS)
 	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers-seen4/bank.tsv $(BENCH_ANSWERS_ARGS)
 	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers-seen2/bank.tsv $(BENCH_ANSWERS_ARGS)

@@ -171,6 +171,8 @@ class ActionStatistics(Action):
             if scored and _strong(scored[0]) and scored[0][1] > max(len(m.text) for m, _ in question.measures) \
                     and _explains(vocab, scored, question):
                 return [scored[1]], None
+        if exact and question.cumulative is None and question.period:
+            exact = [_own_period(s, subject, m, held) for m in exact]
         if exact:
             return exact, None
         if question.measures:  # a measure named exactly, which this subject does not print ...
@@ -325,6 +327,12 @@ class ActionStatistics(Action):
                              f"（已有数据的时间：{held}）")
                 continue
             kept = _scope(lookup.facts, question)
+            if not kept and question is not None and question.cumulative is not None:
+                # 累计完成预约挂号 asked for the year alone: 完成预约挂号 is the year's (and the other way)
+                other = _other_scope(s, subject, measure, "cumulative" if question.cumulative else "period")
+                if other:
+                    lookup = stats.figure(s, subject, other, period)
+                    kept = _scope(lookup.facts, question)
             if not kept:
                 lines.append(f"简报中{subject.name}的“{measure}”没有您问的"
                              f"{'累计数' if question and question.cumulative else '当期数'}")
@@ -342,10 +350,11 @@ class ActionStatistics(Action):
         注册用人单位多少家？2023年度又生成了多少张电子健康证): each part's measure, period and words,
         when every measure is a clear pick of its own part. Else empty."""
         text = question.text
-        if not (intent == "compare_statistics" or _PAIR.search(text) or len(_QUANTITY.findall(text)) >= 2):
+        spaced = len(text.split()) >= 3  # an agent's words apart (远程心电 2019年10月 心电病例 会诊量)
+        if not (intent == "compare_statistics" or _PAIR.search(text) or len(_QUANTITY.findall(text)) >= 2 or spaced):
             return []
         found = self._parts(s, subject, question, entities, period, _PARTS)
-        if len(found) < 2 and intent == "compare_statistics":  # 远程影像 接入区数 机构数: words apart
+        if len(found) < 2 and (intent == "compare_statistics" or spaced):  # 远程影像 接入区数 机构数
             found = self._parts(s, subject, question, entities, period, _PARTS_SPACED)
         return found if len(found) >= 2 else []
 
@@ -355,7 +364,7 @@ class ActionStatistics(Action):
         # 累计 or 年度 said once applies to every part; said for one part each, to that part
         both = bool(CUMULATIVE_WORDS.search(text)) and bool(OWN_PERIOD_WORDS.search(text))
         cuts = [0] + [i for m in splitter.finditer(text) for i in m.span()] + [len(text)]
-        vocab, found, measures = vocabulary(s), [], []
+        vocab, found, measures, asked = vocabulary(s), [], [], set()
         for start, end in zip(cuts[::2], cuts[1::2]):
             if end - start < 2:
                 continue
@@ -372,10 +381,16 @@ class ActionStatistics(Action):
                 best = max(shared.values())
                 if best >= 2 and list(shared.values()).count(best) == 1:
                     chosen, miss = [max(shared, key=shared.get)], None
-            if miss is None and len(chosen) == 1 and chosen[0] not in measures:
-                if part.cumulative is None and not both:
-                    part.cumulative = question.cumulative
+            if part.cumulative is None and not both:
+                part.cumulative = question.cumulative
+            if miss is not None and measures and part.cumulative is not None \
+                    and common_runs(measures[-1], text[start:end]) >= 2:
+                # 累计调用了多少次？2023年一年又调用了多少次: the same measure again, in the other scope
+                chosen, miss = [measures[-1]], None
+            # one measure twice is two figures when the parts ask different scopes (累计生成多少，2023年度又生成多少)
+            if miss is None and len(chosen) == 1 and (chosen[0], part.cumulative) not in asked:
                 measures.append(chosen[0])
+                asked.add((chosen[0], part.cumulative))
                 found.append((chosen[0], part.period or period, part))
         return found
 
@@ -618,6 +633,24 @@ def vocabulary(s) -> Vocabulary:
     if key not in _VOCABULARIES:
         _VOCABULARIES[key] = Vocabulary.load(s)
     return _VOCABULARIES[key]
+
+
+def _own_period(s, subject: Subject, measure: str, held: List[str]) -> str:
+    """A year named and no word for a running total: the year's own figure. 会诊 is printed only as
+    a running total (截至2023年底会诊超1.3万例), 会诊量 as the year's (2023年会诊量1003例): 2023年会诊了
+    多少例 asks the second."""
+    if stats.scopes(s, subject, measure) != {"cumulative"}:
+        return measure
+    own = [m for m in held if m != measure and measure in m and stats.scopes(s, subject, m) == {"period"}]
+    return own[0] if len(own) == 1 else measure
+
+
+def _other_scope(s, subject: Subject, measure: str, wanted: str) -> Optional[str]:
+    """The subject's measure of the same name but for 累计 printed in the scope wanted, if just one."""
+    core = measure.replace("累计", "")
+    found = [m for m in stats.measures(s, subject) if m != measure and m.replace("累计", "") == core
+             and stats.scopes(s, subject, m) == {wanted}]
+    return found[0] if len(found) == 1 else None
 
 
 def _scope(facts: list, question: Optional[Question]) -> list:

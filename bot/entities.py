@@ -89,6 +89,8 @@ def _extract(text: str, names: NameMatcher, measures: Any) -> List[Dict[Text, An
             entity["candidates"] = list(match.candidates)
         if match.typo:
             entity["typo"] = match.text
+        if match.heard:  # the resolver trusts a name heard over reading it as a place it does not know
+            entity["heard"] = True
         entities.append(entity)
     for found in find_periods(text):
         if not any(found.start < e and found.end > s for s, e in taken):

@@ -85,6 +85,7 @@ class Match:
     text: str
     candidates: tuple[str, ...]  # canonical names; more than one when the name is ambiguous
     typo: bool = False
+    heard: bool = False  # written with same-sounding characters (高纯人民医院): what voice input does
 
     @property
     def ambiguous(self) -> bool:
@@ -218,13 +219,13 @@ class NameMatcher:
                         self.sounds.get((length, first), ())
                         if 2 * sum(a == b for a, b in zip(window, name)) >= length
                         and all(heard[start + i] & sounds[i] for i in range(length))}
-                match = self._resolved(hits, start, window)
+                match = self._resolved(hits, start, window, heard=True)
                 if match is not None:
                     out.append(match)
                     busy[start:start + length] = [True] * length
         return out
 
-    def _resolved(self, hits: set[tuple[str, str]], start: int, window: str) -> Match | None:
+    def _resolved(self, hits: set[tuple[str, str]], start: int, window: str, *, heard: bool = False) -> Match | None:
         """A misspelt or misheard window's match: the kind residents most likely mean, and every subject
         of that kind it fits (ambiguous when more than one, none when too many)."""
         if not hits:
@@ -233,7 +234,7 @@ class NameMatcher:
         canon = sorted({c for k, name in hits if k == kind for c in self.index[(k, name)]})
         if len(canon) > MAX_CANDIDATES:
             return None
-        return Match(kind, start, start + len(window), window, tuple(canon), typo=True)
+        return Match(kind, start, start + len(window), window, tuple(canon), typo=True, heard=heard)
 
     def _typos(self, text: str, found: list[Match], reserved: list[tuple[int, int]]) -> list[Match]:
         """Names misspelt by one character, longest first: where nothing was found, or over a shorter
@@ -257,8 +258,11 @@ class NameMatcher:
                 hits = {(kind, name) for kind, name in hits
                         if not all(c in GENERIC for a, c in zip(key, name) if a == c)}
                 kinds = {kind for kind, _ in hits}
+                # the slipped character sounds like the name's (高纯 for 高淳): heard, as voice input writes it
+                heard = bool(hits) and all(any(readings(a) & readings(b) for a, b in zip(key, name) if a != b)
+                                           for _, name in hits)
                 # one kind only: a slip that could be a hospital or a district is no name at all
-                match = self._resolved(hits, start, window) if len(kinds) == 1 else None
+                match = self._resolved(hits, start, window, heard=heard) if len(kinds) == 1 else None
                 if match is not None:
                     out.append(match)
                     busy[start:start + length] = [True] * length
@@ -300,13 +304,16 @@ _CN_MONTH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 
              "十一": 11, "十二": 12}
 _MONTH = r"(\d{1,2}|十[一二]?|[一二三四五六七八九])"
 _PERIODS = [
-    (re.compile(rf"(?<!\d)(20\d{{2}}|\d{{2}})\s*年\s*{_MONTH}\s*月份?"), "year_month"),
+    # (after the hotline's number too: 12320二零一九年十月 reads 123202019年10月)
+    (re.compile(rf"(?:(?<!\d)|(?<=12320))(20\d{{2}}|\d{{2}})\s*年\s*{_MONTH}\s*月份?"), "year_month"),
     # agents' short forms: 2019.10, 2019-10, 2019/10, 201910
     (re.compile(r"(?<![\d.])(20\d{2})\s*[.\-/]\s*(1[0-2]|0?[1-9])(?![\d.])"), "year_month"),
     (re.compile(r"(?<!\d)(20\d{2})(1[0-2]|0[1-9])(?!\d)"), "year_month"),
     (re.compile(r"(?<![\d.])(1\d|2[0-5])\.(1[0-2]|0?[1-9])(?![\d.万亿%])"), "year_month"),  # 19.10
+    (re.compile(r"(?:(?<=\s)|^)(1[5-9]|2[0-6])(1[0-2]|0[1-9])(?=\s|$)"), "year_month"),  # 中大 1910 预约小计
     # a year: 2023年, 2023年度, 2023 (not inside a longer number); 2023年12320 is the year and the hotline
     (re.compile(r"(?<!\d)(20\d{2})(?:\s*年度?(?!\s*\d{1,2}\s*月)|(?![\d年.\-/]))"), "year"),
+    (re.compile(r"(?<=12320)(20\d{2})\s*年度?(?!\s*\d{1,2}\s*月)"), "year"),
     (re.compile(r"(?<!\d)(\d{2})\s*年(?!\s*\d{1,2}\s*月|\s*[一二三四五六七八九十]+月)"), "year"),
     # an agent's bare two-digit year between spaces (鼓楼医院 23 电话预约), in the bulletins' range
     (re.compile(r"(?:(?<=\s)|^)(1[5-9]|2[0-6])(?=\s|$)"), "bare_year"),

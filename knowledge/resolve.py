@@ -48,6 +48,10 @@ _GENERIC_LEFT = {"南京", "南京市", "各", "各家", "哪家", "小", "一�
                  "这些", "那些", "多少家", "几家", "的", "人民"}
 # Characters that end a name on its left: what is before them is not part of it.
 _NAME_LEFT = re.compile(r"[^\u4e00-\u9fffA-Za-z]|[挂打住送转年月份的在和跟与问查下请我想那个是有家了吗呢啊从去到给帮对比较们入约做看找用让换成再]")
+# A doctor by name (王医生, 张主任): their roster and slots are never in the bulletins.
+_NAMED_DOCTOR = re.compile(r"[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡杜叶程"
+                           r"魏吕丁任沈姚卢姜崔钟谭陆汪范金廖贾夏韦方白邹孟熊秦邱尹薛段雷侯史陶黎贺顾毛郝龚邵严戴孔汤]"
+                           r"(?:医生|大夫|主任|教授|专家)")
 # Parts of a year the bulletins never split out: the year's figure is not an answer to them.
 _SUB_PERIOD = re.compile(r"[第前后]?[一二三四1-4]季度|Q[1-4]|上半年|下半年|[上中下]旬|第[一二三四1-4]周|\d{1,2}\s*[-~至到]\s*\d{1,2}\s*月"
                          r"|每[天日周月]|日均|月均|平均每")
@@ -277,10 +281,12 @@ class Vocabulary:
         self._later_measures(spans, question)
         for match in _PLACE_HOTLINE.finditer(text):
             place = match.group(1).replace("全", "")
+            while place and _NAME_LEFT.match(place[0]):  # 年苏洲市12320: 苏洲
+                place = place[1:]
             if len(place) < 2 or any(_NAME_LEFT.match(c) for c in place) or place[0] in "本各该":
                 continue
             if not any(place in name or name.startswith(place) for name in self.names if len(name) >= 2):
-                question.foreign.append(match.group(0))
+                question.foreign.append(place + text[match.end(1):match.end()])  # 苏洲市12320
         if _RATE.search(text) and not any("率" in m for m in self.held_measures):
             question.unheld.append(_RATE.search(text).group(0))
         self._by_priority(question)
@@ -289,6 +295,7 @@ class Vocabulary:
         self._hints(question, hints, taken)
         self._fragments(text, question, taken)
         named = [(m.start, m.end) for m, _ in question.subjects]
+        question.unheld += [m.group(0) for m in _NAMED_DOCTOR.finditer(text)]
         departments = [m.group(0) for m in _DEPARTMENT.finditer(text)
                        if not any(m.start() < e and s < m.end() for s, e in taken + named)]
         if departments and not _BOOKING_VERB.search(text):
@@ -538,7 +545,10 @@ class Vocabulary:
                 continue
             value = str(hint.get("value") or "")
             start, end = int(hint.get("start", -1)), int(hint.get("end", -1))
-            if value in have or any(start < e and end > s for s, e in taken):
+            heard = hint.get("heard") and hint.get("typo") in question.foreign
+            if heard:  # 高纯人民医院 is 南京市高淳人民医院 heard by voice input, not a hospital outside the bulletins
+                question.foreign.remove(hint.get("typo"))
+            elif value in have or any(start < e and end > s for s, e in taken):
                 continue
             found = [s for s in self.names.get(value, []) if s.kind == kind]
             if found:

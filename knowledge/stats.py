@@ -247,6 +247,13 @@ def family(measure: str) -> tuple[str, ...]:
     return (measure,)
 
 
+def scopes(session: Session, subj: Subject, measure: str) -> set[str]:
+    """How the subject's figures of the measure are printed: "cumulative" (截至…底), "period" (the
+    period's own), or both."""
+    return set(session.scalars(select(Fact.scope).where(Fact.subject_id == subj.id, Fact.measure == measure)
+                               .distinct()))
+
+
 def _facts(session: Session, *, subject_id: int, period: str, measures: list[str] | None = None) -> list[Fact]:
     query = (select(Fact).join(Fact.bulletin)
              .options(joinedload(Fact.subject), joinedload(Fact.bulletin))
