@@ -330,9 +330,10 @@ class ActionStatistics(Action):
             if not kept and question is not None and question.cumulative is not None:
                 # 累计完成预约挂号 asked for the year alone: 完成预约挂号 is the year's (and the other way)
                 other = _other_scope(s, subject, measure, "cumulative" if question.cumulative else "period")
-                if other:
-                    lookup = stats.figure(s, subject, other, period)
-                    kept = _scope(lookup.facts, question)
+                try:
+                    kept = _scope(stats.figure(s, subject, other, period).facts, question) if other else []
+                except (stats.UnknownMeasure, stats.UnknownPeriod):  # not printed for that period: said so below
+                    kept = []
             if not kept:
                 lines.append(f"简报中{subject.name}的“{measure}”没有您问的"
                              f"{'累计数' if question and question.cumulative else '当期数'}")

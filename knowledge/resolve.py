@@ -545,12 +545,13 @@ class Vocabulary:
                 continue
             value = str(hint.get("value") or "")
             start, end = int(hint.get("start", -1)), int(hint.get("end", -1))
+            # 高纯人民医院 is 南京市高淳人民医院 heard by voice input, not a hospital outside the bulletins
             heard = hint.get("heard") and hint.get("typo") in question.foreign
-            if heard:  # 高纯人民医院 is 南京市高淳人民医院 heard by voice input, not a hospital outside the bulletins
-                question.foreign.remove(hint.get("typo"))
-            elif value in have or any(start < e and end > s for s, e in taken):
+            if value in have or not heard and any(start < e and end > s for s, e in taken):
                 continue
             found = [s for s in self.names.get(value, []) if s.kind == kind]
             if found:
+                if heard:  # only once it names a subject: else the name stays foreign, never a total
+                    question.foreign.remove(hint.get("typo"))
                 question.subjects.append((Mention(start, end, str(hint.get("typo") or value)), found[:1]))
                 have.add(value)

@@ -80,3 +80,17 @@ def test_the_vocabulary_outlives_the_session_that_read_it(engine):
         vocab = Vocabulary.load(s)
     question = vocab.read("鼓楼医院2023年预约量")
     assert [(s.kind, s.name) for s in question.subject_list] == [("hospital", "南京鼓楼医院")]
+
+
+def test_a_hospital_heard_by_voice_input_is_that_hospital_never_a_total(vocab):
+    """The NLU's same-sounding match (高纯 for 高淳, marked heard) beats reading it as a hospital outside
+    the bulletins; a heard name the store does not hold leaves it foreign (no subject, no total)."""
+    text = "高纯人民医院2023年预约量"
+    hint = {"entity": "hospital", "start": 0, "end": 6, "typo": "高纯人民医院", "heard": True}
+    assert "高纯人民医院" in vocab.read(text).foreign  # read alone: foreign
+    question = vocab.read(text, [{**hint, "value": "南京市高淳人民医院"}])
+    assert names(question) == ["南京市高淳人民医院"] and not question.foreign
+    question = vocab.read(text, [{**hint, "value": "南京市火星人民医院"}])
+    assert question.foreign == ["高纯人民医院"] and not names(question)
+    question = vocab.read(text, [{**hint, "value": "南京市高淳人民医院", "heard": False}])  # a typo, not heard
+    assert question.foreign == ["高纯人民医院"] and not names(question)
