@@ -14,7 +14,7 @@ from knowledge.models import period_label
 from actions.forms import NO_HOSPITAL
 from hotline.calllog import CONSOLE_SENDER_PREFIX
 from actions.render import amount, figure_line, sources
-from actions.statistics import ActionStatistics, asks_for_figure, asks_unheld
+from actions.statistics import ActionStatistics, asks_column, asks_for_figure, asks_unheld
 from actions.db import sessions
 from database.work import in_thread
 
@@ -72,7 +72,8 @@ def hospital_booking(s, name: str, *, figures: bool = False) -> str:
 
 
 class ActionBookingChannels(Action):
-    """The booking channels, and how much each was used in the latest period."""
+    """The booking channels: how to book for a resident; with how much each was used, for an agent
+    (a resident asking which channels there are wants to book, not booking volumes)."""
 
     def name(self) -> Text:
         return "action_booking_channels"
@@ -80,14 +81,19 @@ class ActionBookingChannels(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if await in_thread(sessions(), asks_for_figure, tracker.latest_message, unheld_anywhere=True,
-                           follow_up=bool(tracker.get_slot("stats_subject"))):
-            # 健康南京APP2023年预约了多少: that figure; 预约挂号要交钱吗: not held, said so
+                           follow_up=bool(tracker.get_slot("stats_subject"))) or \
+                await in_thread(sessions(), asks_column, tracker.latest_message, tracker.get_slot("stats_subject")):
+            # 健康南京APP2023年预约了多少: that figure; 预约挂号要交钱吗: not held, said so;
+            # 快速预约呢 after a hospital's figure: its column
             return await ActionStatistics().run(dispatcher, tracker, domain)
         channels = [e["value"] for e in tracker.latest_message.get("entities") or []
                     if e.get("entity") == "channel" and not e.get("ambiguous")]
+        agent = tracker.sender_id.startswith(CONSOLE_SENDER_PREFIX)
 
         def work(s):
             dispatcher.utter_message(text=queries.statement(s, "booking_platform").text)
+            if not agent:
+                return []
             if channels:
                 for name in dict.fromkeys(channels):
                     channel = stats.subject(s, name, "channel")[0]

@@ -25,6 +25,7 @@ from knowledge import queries
 
 from hotline import contacts, intents, privacy
 from hotline.privacy import mask_phone
+from actions import story
 from actions.render import ask_which
 from actions.db import sessions, settings, write
 from database.work import in_thread
@@ -112,6 +113,26 @@ class ValidateBookingForm(HotlineFormValidation):
 
 class ValidateComplaintForm(HotlineFormValidation):
     FORM = "complaint_form"
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        """At the form's start (Rasa validates then, requested_slot not yet set), a message that tells
+        the story fills what happened, and when if it says so (actions/story.py): the form asks only
+        for the rest. Validated like any answer."""
+        events = await super().get_extraction_events(dispatcher, tracker, domain)
+        message = tracker.latest_message or {}
+        if (tracker.get_slot("requested_slot") is None and tracker.get_slot("complaint_description") is None
+                and (message.get("intent") or {}).get("name") == "complaint"):
+            text = message.get("text") or ""
+            names = [text[e["start"]:e["end"]] for e in message.get("entities", [])
+                     if e.get("entity") == "hospital" and isinstance(e.get("start"), int)
+                     and isinstance(e.get("end"), int)]
+            told = story.read(text, names)
+            if told.description:
+                events.append(SlotSet("complaint_description", told.description))
+            if told.description and told.time and tracker.get_slot("complaint_time") is None:
+                events.append(SlotSet("complaint_time", told.time))
+        return events
 
     async def validate_complaint_hospital(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[Text, Any]:

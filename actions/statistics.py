@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from knowledge import stats
 from knowledge.models import period_label, Subject
 from knowledge.queries import NotFound
-from knowledge.resolve import (CUMULATIVE_WORDS, GENERIC_MEASURE_WORDS, OWN_PERIOD_WORDS, Question, Vocabulary,
+from knowledge.resolve import (CUMULATIVE_WORDS, GENERIC_MEASURE_WORDS, OWN_PERIOD_WORDS, Question, Vocabulary, strong,
                                common_runs)
 
 from actions.render import amount, ask_which, compact, figure_line, sources
@@ -366,14 +366,17 @@ class ActionStatistics(Action):
         both = bool(CUMULATIVE_WORDS.search(text)) and bool(OWN_PERIOD_WORDS.search(text))
         cuts = [0] + [i for m in splitter.finditer(text) for i in m.span()] + [len(text)]
         vocab, found, measures, asked = vocabulary(s), [], [], set()
+        said = ""  # the parts' words so far: an agent's 区数 after 投入使用 is 投入使用区
         for start, end in zip(cuts[::2], cuts[1::2]):
             if end - start < 2:
                 continue
+            before, said = said, said + text[start:end]
             hints = [{**e, "start": e["start"] - start, "end": e["end"] - start} for e in entities
                      if isinstance(e.get("start"), int) and start <= e["start"] and e.get("end", end + 1) <= end]
             part = vocab.read(text[start:end], hints)
             if part.unheld or part.foreign or [sub for sub in part.subject_list if sub != subject
-                                                and sub.kind in ("hospital", "district", "city")]:
+                                                and sub.kind in ("hospital", "district", "city")
+                                                and not (sub.kind == "city" and sub.name == "南京")]:
                 return []  # another subject or something not held: not two figures of this one
             chosen, miss = self.pick(s, subject, part)
             if miss == "close" and measures:
@@ -384,6 +387,13 @@ class ActionStatistics(Action):
                     chosen, miss = [max(shared, key=shared.get)], None
             if part.cumulative is None and not both:
                 part.cumulative = question.cumulative
+            if (miss == "unclear" or miss is None and not chosen) and measures:
+                own = _FILLER.sub("", part.context)
+                held = [m for m in stats.measures(s, subject) if m not in measures]
+                scored = sorted(((vocab.score(m, before + part.context), m) for m in held
+                                 if vocab.unexplained(m, own) < 2), key=lambda x: (x[0][1], x[0][0]), reverse=True)
+                if scored and _strong(scored[0][0]) and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+                    chosen, miss = [scored[0][1]], None
             if miss is not None and measures and part.cumulative is not None \
                     and common_runs(measures[-1], text[start:end]) >= 2:
                 # 累计调用了多少次？2023年一年又调用了多少次: the same measure again, in the other scope
@@ -393,7 +403,8 @@ class ActionStatistics(Action):
                 measures.append(chosen[0])
                 asked.add((chosen[0], part.cumulative))
                 found.append((chosen[0], part.period or period, part))
-        return found
+        # a head word read on with the next part (投入使用 区数 医院数): the parts it led to are asked, not it
+        return [f for f in found if not any(f[0] != g[0] and f[0] in g[0] for g in found)]
 
     @staticmethod
     def say(dispatcher: CollectingDispatcher, lookup: stats.Lookup, question: Optional[Question] = None) -> None:
@@ -555,7 +566,7 @@ _FILLER = re.compile(r"[\s\d\W_a-zA-Z]|多少|几|是|的|了|吗|呢|呀|啊|�
                      r"|个|年|月|份|度|全|时候|那|换成|换|这|数据|情况|简报|里|中|在|通过|用|统计|是多少|呢|和|与|跟|各|分别"
                      r"|给我|帮我|告诉|看看|看|下|能|可以|知道|我|你|要|再|还|又|说|谢谢|收到|好|按|顺序|途径|渠道|分"
                      r"|南京|医院|市|区|平台|系统|号|约|挂|累计|截至|截止|为止|目前|至今|底|张|份|次|条|台|家|人次|例"
-                     r"|统计|采集|表|其中|里面")
+                     r"|统计|采集|表|其中|里面|对比|比较|相比|对照")
 
 
 # The hotline named only by its number (12320总预约挂号量): the figure may be the booking platform's.
@@ -587,10 +598,7 @@ def _explains(vocab: Vocabulary, scored: tuple, question: Question) -> bool:
     return left < 3 or left < chars
 
 
-def _strong(score: tuple[float, int]) -> bool:
-    ratio, chars = score
-    return ratio >= 0.99 or (ratio >= 0.6 and chars >= 3) or (ratio >= 0.75 and chars >= 2) or (
-        ratio >= 0.5 and chars >= 4)
+_strong = strong  # knowledge/resolve.py: when a fuzzy score names a measure
 
 
 # How a figure is asked for (多少, 几家, 排名, 前5), not how much something costs.
@@ -615,6 +623,15 @@ def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False, unh
     named = question.measures or any(e.get("entity") == "measure" for e in entities)
     # a measure named right after a figure (那自助终端缴费呢) is the next figure
     return bool(named) and (follow_up or bool(_QUANTITY.search(text)))
+
+
+def asks_column(s, message: Dict[Text, Any], last_subject: Optional[str]) -> bool:
+    """A channel named alone right after a hospital's or a district's figure (快速预约呢): the column
+    of that name in its table (ActionStatistics.answer reads it so), not the channel's overview."""
+    if not last_subject or last_subject.split("|", 1)[0] not in ("hospital", "district"):
+        return False
+    question = vocabulary(s).read(message.get("text") or "", message.get("entities") or [])
+    return bool(question.dual) and len(question.subject_list) == 1 and not _content(question.context)
 
 
 def asks_unheld(s, message: Dict[Text, Any]) -> bool:

@@ -47,7 +47,7 @@ _GENERIC_LEFT = {"南京", "南京市", "各", "各家", "哪家", "小", "一�
                  "综合", "专科", "其他", "所有", "全市", "市内", "市区", "都市圈", "都市圈城市", "二级", "三级", "定点",
                  "这些", "那些", "多少家", "几家", "的", "人民"}
 # Characters that end a name on its left: what is before them is not part of it.
-_NAME_LEFT = re.compile(r"[^\u4e00-\u9fffA-Za-z]|[挂打住送转年月份的在和跟与问查下请我想那个是有家了吗呢啊从去到给帮对比较们入约做看找用让换成再]")
+_NAME_LEFT = re.compile(r"[^\u4e00-\u9fffA-Za-z]|[挂打住送转年月份的在和跟与问查下请我想那个是有家了吗呢啊从去到给帮对比较们入约做看找用让换成再底至止]")
 # A doctor by name (王医生, 张主任): their roster and slots are never in the bulletins.
 _NAMED_DOCTOR = re.compile(r"[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡杜叶程"
                            r"魏吕丁任沈姚卢姜崔钟谭陆汪范金廖贾夏韦方白邹孟熊秦邱尹薛段雷侯史陶黎贺顾毛郝龚邵严戴孔汤]"
@@ -68,6 +68,13 @@ CUMULATIVE_WORDS = re.compile(r"累计|截至|截止|到目前|为止|至今|总
 OWN_PERIOD_WORDS = re.compile(r"年度|全年|当年|这一年|一年|当月|新增")
 _PERIOD_WORDS = re.compile(r"(?<!\d)(?:20)?\d{2}\s*(?:年度?|[.\-/])\s*(?:\d{1,2}\s*月?份?)?(?!\d)"
                            r"|(?<!\d)20\d{4}(?!\d)|(?<!\d)\d{1,2}\s*月份?|全年|年底|年度")
+
+
+def strong(score: tuple[float, int]) -> bool:
+    """Whether a fuzzy score (share of a measure's name found, characters found) names the measure."""
+    ratio, chars = score
+    return ratio >= 0.99 or (ratio >= 0.6 and chars >= 3) or (ratio >= 0.75 and chars >= 2) or (
+        ratio >= 0.5 and chars >= 4)
 
 
 def _readable(measure: str) -> list[str]:
@@ -245,7 +252,9 @@ class Vocabulary:
                     continue
                 common = common_runs(bare, bare_context)
                 found = (common / len(bare), common)
-            best = max(best, found, key=lambda f: (f[1], f[0]))  # the name that covers most of the words
+            # the name that names it surely (糖尿病 of 健康档案累计上传总量·糖尿病, asked as 糖尿病档案),
+            # then the one that covers most of the words
+            best = max(best, found, key=lambda f: (strong(f), f[1], f[0]))
         return best
 
     def read(self, text: str, hints: Iterable[dict] = ()) -> Question:
@@ -367,6 +376,9 @@ class Vocabulary:
             kind = found[0].kind
             if kind == "city" and found[0].name == "南京" and kinds - {"city", "hotline"}:
                 continue
+            if kind == "district" and any(
+                    f[0].kind == "hospital" and mention.text in f[0].name for _, f in question.subjects):
+                continue  # 溧水那个鼓楼南部院区: the district says where the hospital is (南部院区(溧水))
             if kind == "hotline" and kinds & {"city", "hospital", "district", "channel", "platform"}:
                 continue
             if kind in ("channel", "platform") and kinds & {"hospital", "district"}:
@@ -524,6 +536,8 @@ class Vocabulary:
         """The characters of a name on the left of `start`, up to a word that ends it."""
         i = start
         while i > 0 and start - i < limit and not _NAME_LEFT.match(text[i - 1]):
+            if text[max(0, i - 2):i].lower() == "vs":  # 鼓楼vs儿童医院: two names compared
+                break
             i -= 1
         return text[i:start]
 

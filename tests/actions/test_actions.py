@@ -139,6 +139,10 @@ async def test_what_the_bulletins_do_not_hold_is_said_and_no_other_figure_given(
     # a printed header read as people say it
     ("鼓楼医院 201910 自助终端挂号金额", [entity("period", "2019-10")], "2717785.00"),
     ("浦口区2019年10月平台糖尿病档案累计上传多少", [entity("period", "2019-10")], "24416"),
+    # the bulletin's own slip (采集心电病例心电 120 万份) is the measure asked in the other period's words
+    ("2023年远程心电平台采集心电病例多少份", [entity("period", "2023")], "120万"),
+    # one part of a dotted header (健康档案累计上传总量·糖尿病) named surely beats more of it named loosely
+    ("栖霞区 19年10月 糖尿病档案是多少", [entity("period", "2019-10")], "16459"),
     # 全市一共 holds 市一 (南京市第一医院): no hospital is named
     ("全市一共投入使用了多少台医疗自助终端", [], "2076"),
     # a measure the NLU heard (same-sounding 涧 for 间), not the 预约量 written inside it
@@ -300,6 +304,16 @@ async def test_an_agent_gets_the_hospitals_booking_figures_with_the_guidance(act
     assert CITE_2023 in texts[0]
 
 
+@pytest.mark.parametrize("said", ["脑科医院周末有门诊吗", "儿童医院看病一般要等多久", "省人医坐地铁怎么去"])
+async def test_a_booking_question_about_what_the_bulletins_lack_says_so(action_store, said):
+    """Opening days, waiting, transport: said not to be held, not answered with the booking guidance."""
+    hospital = {"脑": "南京脑科医院", "儿": "南京市儿童医院", "省": "江苏省人民医院"}[said[0]]
+    texts, _, _ = await run(ActionBookingGuidance(), tracker(
+        said, "booking_channels", [entity("hospital", hospital, start=0, end=2)], slots={"booking_hospital": hospital}))
+    answer = "\n".join(texts)
+    assert "简报中没有" in answer and "健康南京APP" not in answer, answer
+
+
 async def test_booking_guidance_for_a_hospital_not_in_the_tables_invents_nothing(action_store):
     texts, _, _ = await run(ActionBookingGuidance(), tracker(
         "某某诊所", "inform", slots={"booking_hospital": "某某诊所"}))
@@ -311,12 +325,36 @@ async def test_booking_guidance_without_a_hospital_gives_the_channels(action_sto
     assert len(texts) == 2 and "健康南京APP" in texts[0]
 
 
-async def test_booking_channels_with_their_latest_figures(action_store):
-    texts, _, _ = await run(ActionBookingChannels(), tracker("有哪些挂号渠道", "booking_channels"))
+def console(text: str, intent: str, entities=(), slots=None) -> Tracker:
+    from hotline.calllog import CONSOLE_SENDER_PREFIX
+
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": list(entities),
+               "intent_ranking": []}
+    return Tracker(CONSOLE_SENDER_PREFIX + "abc", dict(slots or {}), message, [], False, None, {}, "action_listen")
+
+
+async def test_booking_channels_for_an_agent_with_their_latest_figures(action_store):
+    texts, _, _ = await run(ActionBookingChannels(), console("有哪些挂号渠道", "booking_channels"))
     assert "2023年各渠道预约数量：健康南京APP156287次" in texts[1] and CITE_2023 in texts[1]
-    texts, _, _ = await run(ActionBookingChannels(), tracker(
+    texts, _, _ = await run(ActionBookingChannels(), console(
         "健康南京app能挂号吗", "booking_channels", [entity("channel", "健康南京APP")]))
     assert "健康南京APP截至2023年底注册用户：323.78万人" in texts[1]
+
+
+@pytest.mark.parametrize("said", ["有哪些挂号渠道", "健康南京app能挂号吗"])
+async def test_a_resident_asking_how_to_book_gets_the_channels_not_their_volumes(action_store, said):
+    channel = [entity("channel", "健康南京APP")] if "健康" in said else []
+    texts, _, _ = await run(ActionBookingChannels(), tracker(said, "booking_channels", channel))
+    assert len(texts) == 1 and "健康南京APP" in texts[0] and "12320电话预约" in texts[0]
+    assert not re.search(r"\d+次|万人", texts[0]), texts
+
+
+async def test_a_channel_right_after_a_hospitals_figure_is_its_column(action_store):
+    texts, _, _ = await run(ActionBookingChannels(), tracker(
+        "快速预约呢", "booking_channels", [entity("channel", "12320快速预约")],
+        slots={"stats_subject": "hospital|南京市口腔医院", "stats_measure": "12320在线预约", "stats_period": "2023"}))
+    answer = "\n".join(texts)
+    assert "南京市口腔医院2023年快速预约：896次" in answer, answer
 
 
 # --- medical questions ------------------------------------------------------------------------

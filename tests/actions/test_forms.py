@@ -87,3 +87,47 @@ async def test_the_form_validation_runs_as_the_action_server_runs_it(action_stor
     assert ValidateComplaintForm().name() == "validate_complaint_form"
     assert slots["complaint_phone"].startswith("contact:") and slots["complaint_phone_masked"] == "139****5678"
     assert "1234" not in str(events)
+
+
+@pytest.mark.parametrize("said,names,description,time", [
+    ("我要投诉鼓楼医院", ["鼓楼医院"], False, None),
+    ("怎么投诉一个医院乱收费", [], False, None),
+    ("您好，我要投诉", [], False, None),
+    ("投诉省人医急诊科医生态度恶劣", ["省人医"], True, None),
+    ("昨天下午3点多在鼓楼医院急诊，护士态度特别差，等了两个小时没人管", ["鼓楼医院"], True, "昨天下午3点多"),
+    ("11月28号上午在市一医院挂号窗口排队，工作人员一直玩手机", ["市一医院"], True, "11月28号上午"),
+    ("上周三带孩子去儿童医院看病，医生五分钟就打发我们走了", ["儿童医院"], True, "上周三"),
+    ("三号窗口的工作人员骂人，太过分了", [], True, None),
+])
+def test_a_story_tells_what_happened_and_when(said, names, description, time):
+    from actions import story
+
+    told = story.read(said, names)
+    assert (told.description == said) is description and told.time == time
+
+
+def _opening(text: str, entities=()) -> Tracker:
+    """The tracker the form's validation gets at the form's start (Rasa 3.6: requested_slot None)."""
+    return Tracker("resident", {"requested_slot": None},
+                   {"text": text, "entities": list(entities), "intent": {"name": "complaint"}},
+                   [{"event": "user", "text": text}, {"event": "slot", "name": "requested_slot", "value": None},
+                    {"event": "action", "name": "complaint_form"}],
+                   False, None, {}, "action_listen")
+
+
+_DOMAIN = {"forms": {"complaint_form": {"required_slots": [
+    "complaint_hospital", "complaint_description", "complaint_time", "complaint_phone",
+    "complaint_confirmed"]}}, "slots": {}}
+
+
+async def test_an_opening_story_fills_what_happened_and_when():
+    story = "昨天下午在急诊，护士态度特别差，让我们等了两个小时没人管"
+    events = await ValidateComplaintForm().run(CollectingDispatcher(), _opening(story), _DOMAIN)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["complaint_description"] == story and slots["complaint_time"] == "昨天下午"
+
+
+async def test_a_bare_request_to_complain_fills_nothing():
+    entity = {"entity": "hospital", "value": "南京鼓楼医院", "start": 4, "end": 8}
+    events = await ValidateComplaintForm().run(CollectingDispatcher(), _opening("我要投诉鼓楼医院", [entity]), _DOMAIN)
+    assert not [e for e in events if e["event"] == "slot" and e["name"] in ("complaint_description", "complaint_time")]

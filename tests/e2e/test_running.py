@@ -86,3 +86,16 @@ async def test_every_turn_reaches_the_call_log_masked(system):
     # Consumed broker rows are deleted: the number in clear does not stay in the store.
     await system.eventually(lambda session: session.execute(
         sql("select count(*) from events where data like '%13912345678%'")).scalar() == 0)
+
+
+async def test_a_complaint_told_as_a_story_asks_only_for_what_it_lacks(system):
+    """Opening with the story (hospital, when, what happened) leaves only the phone to ask; a bare
+    "我要投诉…" still asks what happened (test above)."""
+    sender = system.new_sender()
+    story = "你好，我想反映一下，昨天下午3点多在鼓楼医院急诊，护士态度特别差，让我们等了两个小时没人管"
+    asked = system.text(await system.send(sender, story))
+    assert "发生了什么" not in asked and "什么时候" not in asked, asked
+    assert "电话" in asked, (f"the form did not go on to the phone: {asked!r}; "
+                           f"action server log:\n{system.log_tail('action server', 12)}")
+    confirm = system.text(await system.send(sender, "不留"))
+    assert "医院：南京鼓楼医院" in confirm and "护士态度特别差" in confirm and "时间：昨天下午3点多" in confirm, confirm

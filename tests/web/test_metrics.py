@@ -245,8 +245,18 @@ async def test_the_store_down_the_scrape_still_answers(tmp_path):
     client = TestClient(TestServer(app))
     await client.start_server()
     try:
-        (tmp_path / "hotline.db").unlink()
-        (tmp_path / "hotline.db").mkdir()  # not a database any more
+        db = tmp_path / "hotline.db"
+        # A background worker's thread may open (and so re-create) the file between the two
+        # steps: retry until a directory stands where the database was.
+        for _ in range(100):
+            app[ENGINE].dispose()
+            db.unlink(missing_ok=True)
+            try:
+                db.mkdir()  # not a database any more
+                break
+            except FileExistsError:
+                continue
+        assert db.is_dir()
         app[ENGINE].dispose()
         _, samples = await scrape(client)
         assert math.isnan(value(samples, "hotline_call_log_pending_events"))
