@@ -173,6 +173,8 @@ class ActionStatistics(Action):
                 return [scored[1]], None
         if exact and question.cumulative is None and question.period:
             exact = [_own_period(s, subject, m, held) for m in exact]
+        if exact and question.cumulative:
+            exact = [_running_total(s, vocab, subject, m, held, question) for m in exact]
         if exact:
             return exact, None
         if question.measures:  # a measure named exactly, which this subject does not print ...
@@ -367,6 +369,7 @@ class ActionStatistics(Action):
         cuts = [0] + [i for m in splitter.finditer(text) for i in m.span()] + [len(text)]
         vocab, found, measures, asked = vocabulary(s), [], [], set()
         said = ""  # the parts' words so far: an agent's 区数 after 投入使用 is 投入使用区
+        led = set()  # measures found only with an earlier part's words
         for start, end in zip(cuts[::2], cuts[1::2]):
             if end - start < 2:
                 continue
@@ -394,6 +397,7 @@ class ActionStatistics(Action):
                                  if vocab.unexplained(m, own) < 2), key=lambda x: (x[0][1], x[0][0]), reverse=True)
                 if scored and _strong(scored[0][0]) and (len(scored) == 1 or scored[0][0] > scored[1][0]):
                     chosen, miss = [scored[0][1]], None
+                    led.add(scored[0][1])
             if miss is not None and measures and part.cumulative is not None \
                     and common_runs(measures[-1], text[start:end]) >= 2:
                 # 累计调用了多少次？2023年一年又调用了多少次: the same measure again, in the other scope
@@ -403,8 +407,9 @@ class ActionStatistics(Action):
                 measures.append(chosen[0])
                 asked.add((chosen[0], part.cumulative))
                 found.append((chosen[0], part.period or period, part))
-        # a head word read on with the next part (投入使用 区数 医院数): the parts it led to are asked, not it
-        return [f for f in found if not any(f[0] != g[0] and f[0] in g[0] for g in found)]
+        # a head word read on with the next part (投入使用 区数 医院数): the parts it led to are asked, not it;
+        # two measures named in full (缴费次数和缴费金额: 缴费, 缴费金额) are both asked
+        return [f for f in found if not any(f[0] != g[0] and f[0] in g[0] and g[0] in led for g in found)]
 
     @staticmethod
     def say(dispatcher: CollectingDispatcher, lookup: stats.Lookup, question: Optional[Question] = None) -> None:
@@ -626,12 +631,18 @@ def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False, unh
 
 
 def asks_column(s, message: Dict[Text, Any], last_subject: Optional[str]) -> bool:
-    """A channel named alone right after a hospital's or a district's figure (快速预约呢): the column
-    of that name in its table (ActionStatistics.answer reads it so), not the channel's overview."""
-    if not last_subject or last_subject.split("|", 1)[0] not in ("hospital", "district"):
+    """A channel named alone right after a figure of the booking tables (快速预约呢): after a hospital's
+    or a district's, the column of that name in its table (ActionStatistics.answer reads it so); after
+    another channel's or the platform's, that channel's figure. Not the channels' overview."""
+    kind = (last_subject or "").split("|", 1)[0]
+    if kind not in ("hospital", "district", "channel", "platform"):
         return False
     question = vocabulary(s).read(message.get("text") or "", message.get("entities") or [])
-    return bool(question.dual) and len(question.subject_list) == 1 and not _content(question.context)
+    if len(question.subject_list) != 1 or _content(question.context):
+        return False
+    if kind in ("channel", "platform"):
+        return question.subject_list[0].kind == "channel"
+    return bool(question.dual)
 
 
 def asks_unheld(s, message: Dict[Text, Any]) -> bool:
@@ -661,6 +672,25 @@ def _own_period(s, subject: Subject, measure: str, held: List[str]) -> str:
         return measure
     own = [m for m in held if m != measure and measure in m and stats.scopes(s, subject, m) == {"period"}]
     return own[0] if len(own) == 1 else measure
+
+
+def _running_total(s, vocab: Vocabulary, subject: Subject, measure: str, held: List[str],
+                   question: Question) -> str:
+    """A running total asked (截止2023年底的总预约量) of a measure printed only for its period (the
+    table's 合计): the subject's one running total the question names best (总预约挂号量), if any;
+    else the measure, and say() tells that only the period's figure is printed."""
+    if stats.scopes(s, subject, measure) != {"period"}:
+        return measure
+    scored = sorted(((vocab.score(m, question.context), m) for m in held
+                     if m != measure and stats.scopes(s, subject, m) == {"cumulative"}),
+                    key=lambda x: (x[0][1], x[0][0]), reverse=True)
+    words = [m.text for m, _ in question.measures]
+    # the words asked share three characters with it, at least two of them the measure's own word
+    # (总预约量 and 总预约挂号量), and name it better than any other running total
+    if scored and scored[0][0][1] >= 3 and (len(scored) == 1 or scored[0][0] > scored[1][0]) \
+            and any(common_runs(scored[0][1], w) >= 2 for w in words) and _explains(vocab, scored[0], question):
+        return scored[0][1]
+    return measure
 
 
 def _other_scope(s, subject: Subject, measure: str, wanted: str) -> Optional[str]:

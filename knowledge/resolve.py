@@ -64,6 +64,8 @@ _COUNT_WORDS = re.compile(r"(多少|几)个?(天|台|区|家|人次|人)")
 _COUNT_NOUNS = {"天": "天数", "台": "台数", "区": "区", "家": "家", "人次": "人次", "人": "人数"}
 # A rate (办结率, 接通率): the bulletins print none.
 _RATE = re.compile(r"(?:(?![的之是])[\u4e00-\u9fff]){1,3}率")
+# "and" right before a measure's words (省12345和市12345工单).
+_JOINED = re.compile(r"(?:和|与|跟|及|以及|、)\s*$")
 CUMULATIVE_WORDS = re.compile(r"累计|截至|截止|到目前|为止|至今|总共累计|历年")
 OWN_PERIOD_WORDS = re.compile(r"年度|全年|当年|这一年|一年|当月|新增")
 _PERIOD_WORDS = re.compile(r"(?<!\d)(?:20)?\d{2}\s*(?:年度?|[.\-/])\s*(?:\d{1,2}\s*月?份?)?(?!\d)"
@@ -288,6 +290,7 @@ class Vocabulary:
                 question.unheld.append(word)
             taken.append((start, end))
         self._later_measures(spans, question)
+        self._shared_tails(text, question, taken)
         for match in _PLACE_HOTLINE.finditer(text):
             place = match.group(1).replace("全", "")
             while place and _NAME_LEFT.match(place[0]):  # 年苏洲市12320: 苏洲
@@ -353,6 +356,23 @@ class Vocabulary:
                     mention, found = Mention(mention.start - len(left), mention.end, left + mention.text), best
             out.append((mention, found))
         question.subjects = out
+
+    def _shared_tails(self, text: str, question: Question, taken: list[tuple[int, int]]) -> None:
+        """Two measures sharing their last words, written once (省12345和市12345工单, 门诊和住院收入):
+        the words before 和 with the named measure's tail name a measure too, and both are asked.
+        Only words that are no name or measure of their own (自助挂号和缴费金额: 挂号 is asked as said)."""
+        for mention, _ in list(question.measures):
+            joined = _JOINED.search(text, 0, mention.start)
+            if not joined:
+                continue
+            for k in range(len(mention.text) - 1, 0, -1):
+                start, end = joined.start() - k, joined.start()
+                if start < 0 or any(start < e and s < end for s, e in taken):
+                    continue
+                word = text[start:end] + mention.text[k:]
+                if word != mention.text and word in self.measures:
+                    question.measures.append((Mention(start, end, word), self.measures[word]))
+                    break
 
     def _later_measures(self, spans, question: Question) -> None:
         """Two measure words overlapping: the one that ends later is what is asked

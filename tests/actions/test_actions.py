@@ -169,6 +169,26 @@ async def test_two_measures_of_one_subject_are_both_answered_each_in_the_scope_a
     # the running total for the first, the year's own for the second: not the other scope of either
     assert "9.8万" in answer and "62.62万" in answer, answer
     assert "191.69万" not in answer and "2.4万" not in answer
+    # two measures named in full, one inside the other's name: both, not only the longer
+    answer = await ask("南京市妇幼保健院2019年10月自助终端缴费次数和缴费金额是多少？", "compare_statistics",
+                       [entity("hospital", "南京市妇幼保健院"), entity("period", "2019-10")])
+    assert "16460" in answer and "30013731.04" in answer, answer
+    # two measures sharing their last words, written once
+    answer = await ask("19年10月 省12345和市12345工单", "compare_statistics", [entity("period", "2019-10")])
+    assert "省12345工单：297件" in answer and "市12345工单：882件" in answer, answer
+    # a head word read on with the parts after it: the parts are asked, not the head's total
+    answer = await ask("自助终端 投入使用 区数 医院数", "compare_statistics")
+    assert "2076" not in answer, answer
+
+
+async def test_a_running_total_asked_of_a_table_total_is_the_running_total(action_store):
+    # 截止…底的总预约量: the platform's 总预约挂号量 (printed as a running total), not the period's 合计
+    answer = await ask("截止2023年底的总预约量和截止2019年10月底的总预约量各是多少？", "compare_statistics",
+                       [entity("period", "2023"), entity("period", "2019-10")])
+    assert "33920248" in answer and "17709577" in answer, answer
+    assert "2604417" not in answer and "385961" not in answer, answer
+    # the period's own, when no running total is asked
+    assert "2604417" in await ask("2023年总预约量是多少", "ask_statistics", [entity("period", "2023")])
 
 
 async def test_a_fee_question_about_a_service_is_not_answered_with_its_figures(action_store):
@@ -355,6 +375,19 @@ async def test_a_channel_right_after_a_hospitals_figure_is_its_column(action_sto
         slots={"stats_subject": "hospital|南京市口腔医院", "stats_measure": "12320在线预约", "stats_period": "2023"}))
     answer = "\n".join(texts)
     assert "南京市口腔医院2023年快速预约：896次" in answer, answer
+
+
+@pytest.mark.parametrize("last,measure,period,said,channel,figure", [
+    ("channel|南京卫生12320网", "预约数量", "2023", "12320快速预约呢？", "12320快速预约", "29239"),
+    ("channel|健康南京APP", "预约数量", "2019-10", "江苏省预约挂号网呢？", "江苏省预约挂号网", "5751"),
+])
+async def test_a_channel_right_after_another_channels_figure_is_its_figure(
+        action_store, last, measure, period, said, channel, figure):
+    texts, _, _ = await run(ActionBookingChannels(), tracker(
+        said, "booking_channels", [entity("channel", channel)],
+        slots={"stats_subject": last, "stats_measure": measure, "stats_period": period}))
+    answer = "\n".join(texts)
+    assert figure in answer and "115家" not in answer, answer
 
 
 # --- medical questions ------------------------------------------------------------------------
