@@ -80,11 +80,15 @@ class ActionBookingChannels(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        if await in_thread(sessions(), asks_for_figure, tracker.latest_message, unheld_anywhere=True,
-                           follow_up=bool(tracker.get_slot("stats_subject"))) or \
-                await in_thread(sessions(), asks_column, tracker.latest_message, tracker.get_slot("stats_subject")):
+        last = tracker.get_slot("stats_subject")
+
+        def figure_asked(s) -> bool:
             # 健康南京APP2023年预约了多少: that figure; 预约挂号要交钱吗: not held, said so;
             # 快速预约呢 after a hospital's figure: its column
+            return asks_for_figure(s, tracker.latest_message, unheld_anywhere=True, follow_up=bool(last)) \
+                or asks_column(s, tracker.latest_message, last)
+
+        if await in_thread(sessions(), figure_asked):
             return await ActionStatistics().run(dispatcher, tracker, domain)
         channels = [e["value"] for e in tracker.latest_message.get("entities") or []
                     if e.get("entity") == "channel" and not e.get("ambiguous")]

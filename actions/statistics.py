@@ -16,8 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from knowledge import stats
 from knowledge.models import period_label, Subject
 from knowledge.queries import NotFound
-from knowledge.resolve import (CUMULATIVE_WORDS, GENERIC_MEASURE_WORDS, OWN_PERIOD_WORDS, Question, Vocabulary, strong,
-                               common_runs)
+from knowledge.resolve import (CUMULATIVE_WORDS, GENERIC_MEASURE_WORDS, OWN_PERIOD_WORDS, Question, Vocabulary,
+                               common_runs, strong as _strong)
 
 from actions.render import amount, ask_which, compact, figure_line, sources
 from hotline import taxonomy
@@ -603,9 +603,6 @@ def _explains(vocab: Vocabulary, scored: tuple, question: Question) -> bool:
     return left < 3 or left < chars
 
 
-_strong = strong  # knowledge/resolve.py: when a fuzzy score names a measure
-
-
 # How a figure is asked for (多少, 几家, 排名, 前5), not how much something costs.
 _QUANTITY = re.compile(r"多少(?!钱)|几(?:个|家|台|次|人|通|条|份|万|天|张)|数量|总数|总量|排名|排第|前\s*\d|top|最多|最少|合计|一共有")
 
@@ -679,10 +676,11 @@ def _running_total(s, vocab: Vocabulary, subject: Subject, measure: str, held: L
     """A running total asked (截止2023年底的总预约量) of a measure printed only for its period (the
     table's 合计): the subject's one running total the question names best (总预约挂号量), if any;
     else the measure, and say() tells that only the period's figure is printed."""
-    if stats.scopes(s, subject, measure) != {"period"}:
+    printed = stats.scopes_by_measure(s, subject)
+    if printed.get(measure) != {"period"}:
         return measure
     scored = sorted(((vocab.score(m, question.context), m) for m in held
-                     if m != measure and stats.scopes(s, subject, m) == {"cumulative"}),
+                     if m != measure and printed.get(m) == {"cumulative"}),
                     key=lambda x: (x[0][1], x[0][0]), reverse=True)
     words = [m.text for m, _ in question.measures]
     # the words asked share three characters with it, at least two of them the measure's own word

@@ -254,6 +254,15 @@ def scopes(session: Session, subj: Subject, measure: str) -> set[str]:
                                .distinct()))
 
 
+def scopes_by_measure(session: Session, subj: Subject) -> dict[str, set[str]]:
+    """`scopes` of every measure of the subject, in one query."""
+    out: dict[str, set[str]] = {}
+    for measure, scope in session.execute(select(Fact.measure, Fact.scope).where(Fact.subject_id == subj.id)
+                                          .distinct()):
+        out.setdefault(measure, set()).add(scope)
+    return out
+
+
 def _facts(session: Session, *, subject_id: int, period: str, measures: list[str] | None = None) -> list[Fact]:
     query = (select(Fact).join(Fact.bulletin)
              .options(joinedload(Fact.subject), joinedload(Fact.bulletin))
