@@ -264,7 +264,7 @@ def build(config: str, var_dir: Path, seeds: list[Path], say, cleanup: list,
     if config == "default":
         env["DATABASE_URL"] = f"sqlite:///{var_dir / 'hotline.db'}"
         settings = Settings.from_env(env)
-        # As make run starts it: a Rasa server per core but one (HOTLINE_RASA_SERVERS), each its own conversations.
+        # As make run starts it: a Rasa server per core (HOTLINE_RASA_SERVERS), each its own conversations.
         n = rasa_servers or settings.rasa_server_count
         actions, app, rasa, *more = free_ports(2 + n)
         stack = Stack(settings, actions_port=actions, rasa_port=rasa, app_port=app,
@@ -533,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", choices=["default", "prod"], default="default")
     parser.add_argument("--residents", type=int, default=20, help="concurrent conversations (20)")
     parser.add_argument("--rasa-servers", type=int, default=None,
-                        help="default shape: Rasa servers (default: as make run, one per core but one)")
+                        help="default shape: Rasa servers (default: as make run, one per core)")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds not measured (10)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds measured (60)")
     parser.add_argument("--rate", type=float, default=TARGETS["messages_per_s"],

@@ -19,8 +19,10 @@ def make_engine(url: str, *, create: bool = False) -> Engine:
         _private_file(Path(parsed.database))
     # hide_parameters: a failed statement's error (logged, and once shown by /healthz) quotes its SQL
     # but not its values, which are what residents wrote.
-    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
-    if parsed.get_backend_name() == "sqlite":
+    # A server's connection may have been dropped while pooled (pinged first); SQLite's is a file.
+    sqlite = parsed.get_backend_name() == "sqlite"
+    engine = create_engine(url, pool_pre_ping=not sqlite, hide_parameters=True)
+    if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     if create:
         from database.migrate import upgrade  # it makes engines through this module

@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from database.engine import checkpoint
@@ -102,14 +102,18 @@ def _consume_batch(engine: Engine, key: bytes, batch: int, written: Counter) -> 
         parsed = [(row.id, row.sender_id, _load(row.id, row.data)) for row in rows]
         user_keys = [_event_key(e, data) for _, _, (e, data) in parsed if e and e.get("event") == "user"]
         seen = set(session.scalars(select(CallTurn.event_key).where(CallTurn.event_key.in_(user_keys))))
-        senders: dict[str, _Sender] = {}
+        wanted = []  # (pseudonym, event, data, sender id) of the events that go into the log
         for _row_id, sender_id, (event, data) in parsed:
             if event is None:
                 continue
             sender_id = sender_id or event.get("sender_id") or ""
             if str(sender_id).startswith(CONSOLE_SENDER_PREFIX):
                 continue  # an agent's lookup in the console, not a resident's call: deleted, not counted
-            name = pseudonym(key, str(sender_id))
+            wanted.append((pseudonym(key, str(sender_id)), event, data, sender_id))
+        # Every sender's current conversation in one query, before anything is added: a query per
+        # sender flushed the batch's new rows one sender at a time (most of the consumer's time).
+        senders = _current(session, {name for name, *_ in wanted})
+        for name, event, data, sender_id in wanted:
             turn = _apply(session, senders, name, event, data, seen)
             if turn is not None:
                 written[(channel_of(str(sender_id)), turn.category)] += 1
@@ -189,15 +193,25 @@ def _event_key(event: dict, data: str) -> str:
     return "sha256:" + hashlib.sha256(data.encode("utf-8")).hexdigest()[:57]
 
 
+def _current(session: Session, names: set[str]) -> dict[str, _Sender]:
+    """The latest conversation of each of these senders that has one (bounded IN lists)."""
+    found: dict[str, _Sender] = {}
+    ordered = sorted(names)
+    for start in range(0, len(ordered), 500):
+        part = ordered[start:start + 500]
+        latest = (select(CallConversation.sender, func.max(CallConversation.number).label("number"))
+                  .where(CallConversation.sender.in_(part)).group_by(CallConversation.sender).subquery())
+        for conversation in session.scalars(select(CallConversation).join(
+                latest, and_(CallConversation.sender == latest.c.sender, CallConversation.number == latest.c.number))):
+            found[conversation.sender] = _Sender(conversation)
+    return found
+
+
 def _state(session: Session, senders: dict[str, _Sender], name: str) -> _Sender:
+    """The sender's state in this batch (``senders``: from ``_current``); a first conversation for a new one."""
     if name not in senders:
-        current = session.scalar(
-            select(CallConversation).where(CallConversation.sender == name)
-            .order_by(CallConversation.number.desc()).limit(1)
-        )
-        if current is None:
-            current = CallConversation(sender=name, number=1)
-            session.add(current)
+        current = CallConversation(sender=name, number=1)
+        session.add(current)
         senders[name] = _Sender(current)
     return senders[name]
 

@@ -236,6 +236,11 @@ def _mask(kind: str, digits: str) -> str:
 # --- the centre's own numbers ----------------------------------------------------------------------
 
 _published: frozenset[str] = frozenset()
+# Texts that ``mask_text`` left as they were under the published numbers (none of them holds a personal
+# number, so keeping them is harmless). Rasa's tracker store masks every event of a conversation at each
+# save; the assistant's long answers full of figures were read digit by digit again at every turn.
+_unchanged: dict[str, None] = {}
+_UNCHANGED_MAX = 4096
 
 
 def publish(numbers: Iterable[str]) -> frozenset[str]:
@@ -251,6 +256,7 @@ def publish(numbers: Iterable[str]) -> frozenset[str]:
                 if found.kind == "landline":
                     kept.add(_local_part(found.dialled))
     _published = frozenset(kept)
+    _unchanged.clear()
     return _published
 
 
@@ -304,6 +310,9 @@ def mask_text(text: str, *, keep: frozenset[str] | None = None) -> str:
     numbers (`keep`, by default those of ``publish``)."""
     if len(_DIGIT_LIKE.findall(text)) < _FEWEST:
         return text  # most texts: no number of any kind has fewer than 7 digits
+    remember = keep is None
+    if remember and text in _unchanged:
+        return text
     keep = _published if keep is None else keep
     out, last = [], 0
     for found in find_numbers(text):
@@ -313,6 +322,10 @@ def mask_text(text: str, *, keep: frozenset[str] | None = None) -> str:
         out.append(found.masked)
         last = found.end
     if not out:
+        if remember:
+            if len(_unchanged) >= _UNCHANGED_MAX:
+                _unchanged.clear()
+            _unchanged[text] = None
         return text
     out.append(text[last:])
     return "".join(out)

@@ -170,10 +170,9 @@ class Settings:
     # tracker store on PostgreSQL, its lock store on Redis, its event broker on RabbitMQ (the queue
     # the app's consumer reads, web/broker.py).
     rasa_urls: tuple[str, ...] = _env("HOTLINE_RASA_URLS", (), _urls)
-    # How many Rasa servers `make run` starts (launcher/supervise.py); 0: one per CPU core but one (that
-    # one runs the app, the action server and the store), at least one, at most MAX_AUTO_RASA_SERVERS
-    # (each holds about 1.4 GB). Conversations are spread by sender (web/rasa.py). On 2 cores a second
-    # Rasa server measured slower, not faster (bench/README.md): it competes with the app and SQLite.
+    # How many Rasa servers `make run` starts (launcher/supervise.py); 0: one per CPU core, at most
+    # MAX_AUTO_RASA_SERVERS (each holds about 1.4 GB). Conversations are spread by sender (web/rasa.py).
+    # On 2 cores the second server lifts capacity from 40 to 45 messages/s (bench/README.md, session 12).
     rasa_servers: int = _env("HOTLINE_RASA_SERVERS", 0, _count)
     tracker_store_url: str | None = _env("HOTLINE_TRACKER_STORE_URL", None, repr=False)
     lock_store_url: str | None = _env("HOTLINE_LOCK_STORE_URL", None, repr=False)
@@ -182,7 +181,7 @@ class Settings:
 
     @property
     def rasa_server_count(self) -> int:
-        return self.rasa_servers or max(1, min((os.cpu_count() or 1) - 1, MAX_AUTO_RASA_SERVERS))
+        return self.rasa_servers or max(1, min(os.cpu_count() or 1, MAX_AUTO_RASA_SERVERS))
 
     @property
     def conversations_shared(self) -> bool:

@@ -3,7 +3,7 @@
     .venv/bin/python -m launcher.supervise [--actions-port P] [--rasa-port P] [--app-port P]
                                            [--rasa-servers N] [--extra-rasa-port P ...]
 
-The ports default to launcher/processes.py's. Rasa servers: one per CPU core but one by default
+The ports default to launcher/processes.py's. Rasa servers: one per CPU core by default
 (HOTLINE_RASA_SERVERS), on the Rasa port and the ports after it; ``make run-prod`` runs two that share
 conversations through PostgreSQL and Redis, the default shape's each keep their own (web/rasa.py).
 
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app-port", type=int, default=settings.app_port)
     parser.add_argument("--rasa-servers", type=int, default=settings.rasa_server_count, metavar="N",
                         help="N Rasa servers, on --rasa-port and the N-1 ports after it (default: "
-                             "HOTLINE_RASA_SERVERS, else one per CPU core but one)")
+                             "HOTLINE_RASA_SERVERS, else one per CPU core)")
     parser.add_argument("--extra-rasa-port", type=int, action="append", default=[],
                         help="one more Rasa server on this port")
     args = parser.parse_args(argv)

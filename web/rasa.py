@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from typing import Any, Sequence
 import aiohttp
 
 from hotline.parts import split_requests
+
+log = logging.getLogger(__name__)
 
 WEBHOOK = "/webhooks/rest/webhook"
 # What a resident reads when Rasa answered nothing (a failed custom action): it must say the failure
@@ -54,6 +57,11 @@ OWN_WORDS = "own_words"
 LATER_PART = "您消息里的另一个问题，请在回答完上面的问题后再发给我一次，我接着为您解答。"
 CONVERSATION_MOVED = "抱歉，刚才系统切换了一下，之前的对话内容没有保留。如果您正在办理投诉等事项，请按提示重新说一下。"
 DOWN_FOR = 5.0  # seconds a server that could not be reached is tried last
+# A kept-alive connection can be found closed when it is used again (aiohttp retries only idempotent
+# requests by itself; a message is a POST): the same server is asked again on another connection,
+# this many times, before it counts as gone. Seen under load with two servers: conversations moved
+# (and started over) while both servers were up.
+DROPPED_RETRIES = 2
 # A conversation is "recent" for this long after its last answer: Rasa's session (domain.yml).
 RECENT_FOR = 60 * 60.0
 PLACEMENT_MAX_SENDERS = 100_000  # the oldest are forgotten beyond this (memory stays bounded)
@@ -108,15 +116,20 @@ async def probe(http: aiohttp.ClientSession, urls: Sequence[str], placement: Pla
     (refused, reset) has lost its conversations by the time it answers again. A slow one (busy, not
     gone) is left as it was."""
     async def one(url: str) -> None:
-        try:
-            async with http.get(url + "/", timeout=aiohttp.ClientTimeout(total=5)) as resp:
-                await resp.read()
-        except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
-            placement.lost(url)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            pass
-        else:
+        for attempt in range(DROPPED_RETRIES + 1):
+            try:
+                async with http.get(url + "/", timeout=aiohttp.ClientTimeout(total=5)) as resp:
+                    await resp.read()
+            except aiohttp.ClientConnectorError:
+                break
+            except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
+                continue  # a dropped connection: looked at again (DROPPED_RETRIES)
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                return
             placement.reached(url)
+            return
+        log.warning("Rasa server %s could not be reached: its conversations go to another server", url)
+        placement.lost(url)
 
     await asyncio.gather(*(one(url) for url in dict.fromkeys(urls)))
 
@@ -192,9 +205,11 @@ async def _ask_part(http: aiohttp.ClientSession, urls: list[str], sender: str, m
     errors = []
     for url in route(urls, sender, placement):
         try:
-            replies = await _ask_one(http, url, sender, message, timeout)
+            replies = await _ask_server(http, url, sender, message, timeout)
         except _Unreachable as exc:
             # Nothing reached this server (or it died while answering): the next one takes over.
+            log.warning("Rasa server %s could not be reached (%s): the message goes to the next one",
+                        url, type(exc.__cause__).__name__)
             if placement is not None:
                 placement.lost(url)
             errors.append(f"{url}: {exc}")
@@ -223,6 +238,24 @@ class _Unreachable(AssistantUnavailable):
     """The server could not be reached, or closed the connection without answering."""
 
 
+class _Dropped(_Unreachable):
+    """The connection was closed without an answer: the server died, or a kept-alive connection
+    had been closed meanwhile (the request never reached it)."""
+
+
+async def _ask_server(http: aiohttp.ClientSession, rasa_url: str, sender: str, message: str,
+                      timeout: float) -> list[Reply]:
+    """``_ask_one``, asked again on a dropped connection (DROPPED_RETRIES): a server that is gone
+    refuses the next connection, and only then is it unreachable."""
+    for attempt in range(DROPPED_RETRIES + 1):
+        try:
+            return await _ask_one(http, rasa_url, sender, message, timeout)
+        except _Dropped:
+            if attempt == DROPPED_RETRIES:
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
 async def _ask_one(http: aiohttp.ClientSession, rasa_url: str, sender: str, message: str,
                    timeout: float) -> list[Reply]:
     try:
@@ -231,10 +264,12 @@ async def _ask_one(http: aiohttp.ClientSession, rasa_url: str, sender: str, mess
             if resp.status != 200:
                 raise AssistantUnavailable(f"Rasa answered HTTP {resp.status}")
             body = await resp.json(content_type=None)
-    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
-        # Refused, reset or closed: the server is not there (any more). Not a timeout: a server
-        # that is slow may still be working on the message, and another would answer it again.
+    except aiohttp.ClientConnectorError as exc:
+        # Refused: the server is not there (any more). Not a timeout: a server that is slow may
+        # still be working on the message, and another would answer it again.
         raise _Unreachable(f"{type(exc).__name__}: {exc}") from exc
+    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
+        raise _Dropped(f"{type(exc).__name__}: {exc}") from exc
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
         raise AssistantUnavailable(f"{type(exc).__name__}: {exc}") from exc
     if not isinstance(body, list):

@@ -4,8 +4,10 @@ Rasa publishes a turn's events one by one, synchronously, when it saves the trac
 (``TrackerStore._stream_new_events``); its ``SQLEventBroker`` opens a session and commits for each,
 about a quarter of the Rasa server's time per message under load (``make loadtest``). This broker
 writes the same rows to the same ``events`` table, in the same order, but collects the events a
-turn publishes and writes them in one transaction on the event loop's next pass, right after Rasa
-has saved the tracker.
+turn publishes and writes them in one transaction (one multi-row INSERT), started on the event
+loop's next pass right after Rasa has saved the tracker. The write runs in the broker's one writer
+thread, never on the event loop: a commit waits for the disk (and SQLite's lock, up to its busy
+timeout), and the server goes on answering meanwhile. One write at a time, so the rows keep their order.
 
 When the write fails (SQLite locked beyond its busy timeout, PostgreSQL down), the events stay
 queued, in order, ahead of newer ones, and the write is retried every ``RETRY_S`` seconds; the log
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.brokers.sql import SQLEventBroker
@@ -38,16 +41,18 @@ class TurnSQLEventBroker(SQLEventBroker):
         # As the store's own engines (database/engine.py): a failed INSERT's error must not quote the
         # events, which hold what residents wrote.
         self.engine.hide_parameters = True
-        self._pending: List[Dict[Text, Any]] = []
+        self._pending: List[Dict[Text, Any]] = []  # oldest first; removed once written
         self._scheduled: Optional[asyncio.Handle] = None
+        self._writing: Optional[asyncio.Future] = None  # the write in progress (its batch: _pending's head)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="event-broker")
         self._failing = False
 
     def publish(self, event: Dict[Text, Any]) -> None:
         if len(self._pending) >= MAX_PENDING:
             raise EventBacklogFull(f"{len(self._pending)} events not yet written to the event database")
         self._pending.append(event)
-        if self._scheduled is not None:
-            return
+        if self._scheduled is not None or self._writing is not None:
+            return  # written by the pass already scheduled, or right after the write in progress
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a script): write now, as the stock broker does
@@ -57,18 +62,31 @@ class TurnSQLEventBroker(SQLEventBroker):
 
     def _flush_soon(self) -> None:
         self._scheduled = None
-        if not self.flush() and self._pending:
-            self._scheduled = asyncio.get_running_loop().call_later(RETRY_S, self._flush_soon)
+        if self._writing is not None or not self._pending:
+            return
+        loop = asyncio.get_running_loop()
+        count = len(self._pending)
+        self._writing = loop.run_in_executor(self._writer, self._write, self._pending[:count])
+        self._writing.add_done_callback(lambda done: self._written(count, done))
 
-    def flush(self) -> bool:
-        """Write every queued event in one transaction; False (events kept) if the write failed."""
-        if not self._pending:
-            return True
-        batch = list(self._pending)
+    def _written(self, count: int, done: asyncio.Future) -> None:
+        """Back on the event loop after a write: its events off the queue when it worked; the next
+        write at once when more came meanwhile, or in RETRY_S when it failed."""
+        self._writing = None
+        ok = not done.cancelled() and done.exception() is None and done.result()
+        if ok:
+            del self._pending[:count]
+        if self._pending and self._scheduled is None:
+            loop = asyncio.get_running_loop()
+            self._scheduled = (loop.call_soon(self._flush_soon) if ok
+                               else loop.call_later(RETRY_S, self._flush_soon))
+
+    def _write(self, batch: List[Dict[Text, Any]]) -> bool:
+        """The batch in one transaction (one multi-row INSERT); False if the write failed."""
+        rows = [{"sender_id": event.get("sender_id"), "data": json.dumps(event)} for event in batch]
         try:
             with self.session_scope() as session:
-                session.add_all(self.SQLBrokerEvent(sender_id=event.get("sender_id"), data=json.dumps(event))
-                                for event in batch)
+                session.execute(self.SQLBrokerEvent.__table__.insert(), rows)
                 session.commit()
         except Exception as exc:  # noqa: BLE001 - any database error: keep the events, try again
             if not self._failing:
@@ -76,16 +94,34 @@ class TurnSQLEventBroker(SQLEventBroker):
                              len(batch), type(exc).__name__, RETRY_S)
             self._failing = True
             return False
-        del self._pending[:len(batch)]
         if self._failing:
             logger.warning("Event database reachable again: queued events written.")
             self._failing = False
+        return True
+
+    def flush(self) -> bool:
+        """Write every queued event now, in this thread (no event loop); False (kept) if it failed."""
+        if not self._pending:
+            return True
+        count = len(self._pending)
+        if not self._write(self._pending[:count]):
+            return False
+        del self._pending[:count]
         return True
 
     async def close(self) -> None:
         if self._scheduled is not None:
             self._scheduled.cancel()
             self._scheduled = None
-        if not self.flush():
-            logger.error("Shutting down with %d events not written to the event database.", len(self._pending))
+        if self._writing is not None:
+            await asyncio.wait({self._writing})  # its callback takes the written events off the queue
+            await asyncio.sleep(0)
+        if self._pending:
+            loop = asyncio.get_running_loop()
+            count = len(self._pending)
+            if await loop.run_in_executor(self._writer, self._write, self._pending[:count]):
+                del self._pending[:count]
+            else:
+                logger.error("Shutting down with %d events not written to the event database.", len(self._pending))
+        self._writer.shutdown(wait=True)
         await super().close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 
 import jsonschema
 import pytest
@@ -79,6 +80,15 @@ def turn(sender: str, n: int, start: int = 0) -> list[dict]:
     return [{"sender_id": sender, "event": "user", "text": f"第{i}句"} for i in range(start, start + n)]
 
 
+async def written(db, n: int) -> list[tuple[str, dict]]:
+    """The rows once there are ``n`` of them (the broker writes in its own thread), after at most 5 s."""
+    for _ in range(100):
+        if len(found := rows(db)) >= n:
+            return found
+        await asyncio.sleep(0.05)
+    return rows(db)
+
+
 async def test_a_turns_events_are_written_together_in_order_right_after_the_turn(db):
     broker = make_broker(db)
     commits = []
@@ -86,13 +96,30 @@ async def test_a_turns_events_are_written_together_in_order_right_after_the_turn
     for e in turn("a", 6):
         broker.publish(e)
     assert rows(db) == []  # still inside the turn: nothing written yet
-    await asyncio.sleep(0)  # the event loop's next pass
-    assert [d["text"] for _, d in rows(db)] == [f"第{i}句" for i in range(6)]
+    assert [d["text"] for _, d in await written(db, 6)] == [f"第{i}句" for i in range(6)]
     assert len(commits) == 1
     for e in turn("b", 2):
         broker.publish(e)
-    await asyncio.sleep(0)
-    assert [s for s, _ in rows(db)] == ["a"] * 6 + ["b"] * 2 and len(commits) == 2
+    assert [s for s, _ in await written(db, 8)] == ["a"] * 6 + ["b"] * 2 and len(commits) == 2
+    await broker.close()
+
+
+async def test_a_slow_write_does_not_hold_up_the_server(db):
+    # Another writer holds SQLite's lock: the broker's commit waits (its busy timeout), the server's
+    # event loop does not; the turns published meanwhile are written after, in order.
+    broker = make_broker(db, timeout=1.0)
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    for e in turn("a", 2):
+        broker.publish(e)
+    began = time.monotonic()
+    await asyncio.sleep(0.1)  # the write starts on the first pass and waits for the lock
+    for e in turn("a", 2, start=2):
+        broker.publish(e)
+    assert time.monotonic() - began < 0.5
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    assert [d["text"] for _, d in await written(db, 4)] == [f"第{i}句" for i in range(4)]
     await broker.close()
 
 

@@ -55,11 +55,13 @@ def test_the_defaults_are_the_ports_of_the_processes(tmp_path):
 
 
 def test_the_default_shape_runs_a_rasa_server_per_core(monkeypatch, tmp_path):
-    """One Rasa server per core but one (at least one, at most four) unless HOTLINE_RASA_SERVERS says;
+    """One Rasa server per core (at least one, at most four) unless HOTLINE_RASA_SERVERS says;
     without shared stores the app remembers where each conversation is (web/rasa.py Placement)."""
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert Settings.from_env({"HOTLINE_VAR_DIR": str(tmp_path)}).rasa_server_count == 1
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert Settings.from_env({"HOTLINE_VAR_DIR": str(tmp_path)}).rasa_server_count == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
     assert Settings.from_env({"HOTLINE_VAR_DIR": str(tmp_path)}).rasa_server_count == 3
     monkeypatch.setattr(os, "cpu_count", lambda: 16)
     assert Settings.from_env({"HOTLINE_VAR_DIR": str(tmp_path)}).rasa_server_count == 4

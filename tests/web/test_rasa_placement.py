@@ -93,3 +93,35 @@ def test_an_old_conversation_is_not_told_and_memory_stays_bounded():
     placement.moved("s", "http://a")
     placement.moved("t", "http://a")
     assert not placement.moved("r", "http://a")  # r was forgotten (the oldest of three)
+
+
+async def test_a_dropped_connection_is_asked_again_on_the_same_server_and_nothing_moves():
+    """A kept-alive connection found closed (the request never reached the server) is no sign the
+    server is gone: its conversations stay with it, and the resident is told nothing."""
+    drops = {"left": 2}
+
+    async def webhook(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        if drops["left"]:
+            drops["left"] -= 1
+            request.transport.close()  # the connection closes with no answer
+            return web.Response()
+        return web.json_response([{"recipient_id": body["sender"], "text": f"home: {body['message']}"}])
+
+    app = web.Application()
+    app.router.add_post(rasa.WEBHOOK, webhook)
+    home, other = TestServer(app), await _server("other")
+    await home.start_server()
+    urls = [str(home.make_url("")).rstrip("/"), str(other.make_url("")).rstrip("/")]
+    sender = next(s for s in (f"r{i}" for i in range(100)) if rasa.route(urls, s)[0] == urls[0])
+    placement = rasa.Placement()
+    try:
+        async with aiohttp.ClientSession() as http:
+            drops["left"] = 0
+            assert _texts(await rasa.ask(http, urls, sender, "我要投诉", placement=placement)) == ["home: 我要投诉"]
+            drops["left"] = 2
+            assert _texts(await rasa.ask(http, urls, sender, "鼓楼医院", placement=placement)) == ["home: 鼓楼医院"]
+            assert not placement.down(urls[0])
+    finally:
+        await home.close()
+        await other.close()

@@ -100,10 +100,19 @@ class Transfer:
 
 @dataclass(frozen=True)
 class Answer:
-    """The assistant's answer as one text; ``handoff``: the id of the queue entry it handed over to."""
+    """The assistant's answer as one text; ``handoff``: the id of the queue entry it handed over to;
+    ``choices`` and ``own_words``: what the resident's next message may pick or must be (dedup.py's
+    pending state), written with the answer's own record (one transaction, ``pending``)."""
 
     text: str
     handoff: int | None = None
+    choices: tuple[dict[str, str], ...] = ()
+    own_words: bool = False
+
+    def pending(self, session, sender: str) -> None:
+        """Record what the answer leaves pending; nothing when it leaves nothing (the claim cleared it)."""
+        if self.choices or self.own_words:
+            store.offer_choices(session, sender, list(self.choices), own_words=self.own_words)
 
 
 @dataclass(frozen=True)
@@ -339,9 +348,16 @@ class Gateway:
         answer = await self._ask(sender, envelope)
         text = answer.text
         if answer.handoff is not None and self._api is not None:
+            if answer.choices or answer.own_words:
+                await self._db(answer.pending, sender)
             return await self._transfer(key, sender, envelope, answer, started)
+
+        def settle(session) -> bool:
+            answer.pending(session, sender)
+            return store.settle(session, key, store.ANSWERED, text, owner=self.owner)
+
         try:
-            passive = await self._db(store.settle, key, store.ANSWERED, text, owner=self.owner)
+            passive = await self._db(settle)
         except Exception:  # noqa: BLE001 - the store failing now: answer anyway, unrecorded
             log.exception("wechat %s: could not record its answer", key)
             return text
@@ -355,8 +371,12 @@ class Gateway:
     async def _resume(self, key: str, sender: str, envelope: Envelope, reply: str | None) -> None:
         """A message taken over, through the customer-service API: its answer when it was known
         already (its gateway died while pushing it), else the assistant's."""
-        await self._push(key, sender, envelope.openid,
-                         reply if reply is not None else (await self._ask(sender, envelope)).text)
+        if reply is None:
+            answer = await self._ask(sender, envelope)
+            if answer.choices or answer.own_words:
+                await self._db(answer.pending, sender)
+            reply = answer.text
+        await self._push(key, sender, envelope.openid, reply)
 
     async def _ask(self, sender: str, envelope: Envelope) -> Answer:
         """The assistant's answer as one text; never raises (a failure is said politely). A message
@@ -370,7 +390,7 @@ class Gateway:
         self._tasks.add(asking)
         asking.add_done_callback(self._tasks.discard)
         await asyncio.wait({asking}, timeout=CRISIS_WAIT if tier is crisis.Tier.HIGH else None)
-        text, entry = None, None
+        text, entry, pending = None, None, {}
         if not asking.done():
             log.warning("wechat: the assistant was slower than %.1f s for a crisis of %s", CRISIS_WAIT, sender)
             asking.add_done_callback(_log_failure)
@@ -379,7 +399,9 @@ class Gateway:
         elif asking.exception() is not None:
             log.error("wechat: answering %s failed: %s", sender, type(asking.exception()).__name__)
         else:
-            text, entry = asking.result().text, asking.result().handoff
+            answered = asking.result()
+            text, entry = answered.text, answered.handoff
+            pending = {"choices": answered.choices, "own_words": answered.own_words}
         # The crisis reply the assistant gave, if any (the full protocol first: it is checked first).
         said = next((t for t, r in self._replies.items() if r.text in text), None) if text is not None else None
         said_crisis = said is not None
@@ -391,29 +413,26 @@ class Gateway:
             log.warning("wechat: crisis reply (%s) given by the gateway to %s", tier.name, sender)
             self._metrics.crisis_answer(tier, "gateway")
             reply = self._replies[tier].text
-            return Answer(reply if text is None else f"{reply}\n\n{text}", entry)
+            return Answer(reply if text is None else f"{reply}\n\n{text}", entry, **pending)
         if said is not None:
             self._metrics.crisis_answer(said, "assistant")
             reply = self._replies[said].text
             if not text.startswith(reply):  # the crisis in a second request (顺便问一下…): its reply first
                 rest = text.replace(reply, "", 1).strip("\n")
                 text = f"{reply}\n\n{rest}" if rest else reply
-        return Answer(messages.UNAVAILABLE if text is None else text, entry)
+        return Answer(messages.UNAVAILABLE if text is None else text, entry, **pending)
 
     async def _ask_assistant(self, sender: str, envelope: Envelope) -> Answer:
         replies = await rasa.ask(self._http, self._rasa, sender, envelope.message, timeout=ASK_TIMEOUT,
                                  placement=self._placement, whole=envelope.whole)
         text, choices = render(replies)
-        own_words = rasa.expects_own_words(replies)
-        if choices or own_words:  # the claim took what was pending: only something new is written
-            await self._db(store.offer_choices, sender, choices, own_words=own_words)
         entry = handoff_entry(replies)
         if entry is not None:
             # The queue entry (made by the action) learns how to reach the resident: the OpenID, sealed.
             sealed = self._sealer.seal(reach_key(entry), Envelope(envelope.openid, "handoff", ""))
             if not await self._db(handoff.reach_by, entry, handoff.WECHAT, sealed):
                 entry = None  # closed or expired meanwhile: nothing to transfer to
-        return Answer(text or messages.NO_ANSWER, entry)
+        return Answer(text or messages.NO_ANSWER, entry, tuple(choices), rasa.expects_own_words(replies))
 
     # --- human handoff ------------------------------------------------------------------------------
     async def _transfer(self, key: str, sender: str, envelope: Envelope, answer: Answer,
