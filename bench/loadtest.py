@@ -479,6 +479,12 @@ def summarise(residents: Residents) -> dict[str, Any]:
         "errors": sum(errors.values()), "error_rate": round(sum(errors.values()) / max(len(messages), 1), 4),
         "errors_by_kind": dict(errors),
         "off_script": dict(off),
+        # What the NLU made of them (the first few, with the conversation so far): a place to look.
+        "off_script_examples": [
+            {"script": residents.conversations[m.conversation].script, "conversation": m.conversation,
+             "said": m.said, "reply": m.reply[:300],
+             "before": [(p.said, p.reply[:120]) for p in residents.conversations[m.conversation].messages[:m.step]]}
+            for m in messages if m.off_script][:8],
         "p50_ms_by_script": {k: round(percentile(v, 50), 1) for k, v in sorted(per_script.items())},
     }
 

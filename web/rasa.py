@@ -8,8 +8,10 @@ Several Rasa servers (HOTLINE_RASA_URLS; ``Settings.rasa_instances``): each conv
 sticks to one of them, chosen by rendezvous hashing of the sender id (the same in every app process,
 and when one server goes, only its conversations move), and moves to the next one in its order when
 that server cannot be reached. The next server continues the conversation from the shared tracker
-store (PostgreSQL), under the shared lock store (Redis): launcher/endpoints.py. A server that could not be
-reached is tried last for a few seconds.
+store (PostgreSQL), under the shared lock store (Redis): launcher/endpoints.py. A sender's own server
+is always tried first, even one that could not be reached a moment ago: a refused connection costs
+nothing on loopback, while a conversation sent elsewhere for a few seconds (the default shape) starts
+over twice, on the other server and back on its own (seen under load while a server started).
 
 In the default shape the Rasa servers share nothing: each keeps its conversations in its own memory
 (launcher/endpoints.py), so a conversation that moves (its server died, or was restarted and has
@@ -56,7 +58,6 @@ OWN_WORDS = "own_words"
 # question: the rest is not taken as the answer, and the resident is told to ask it again. No figure.
 LATER_PART = "您消息里的另一个问题，请在回答完上面的问题后再发给我一次，我接着为您解答。"
 CONVERSATION_MOVED = "抱歉，刚才系统切换了一下，之前的对话内容没有保留。如果您正在办理投诉等事项，请按提示重新说一下。"
-DOWN_FOR = 5.0  # seconds a server that could not be reached is tried last
 # A kept-alive connection can be found closed when it is used again (aiohttp retries only idempotent
 # requests by itself; a message is a POST): the same server is asked again on another connection,
 # this many times, before it counts as gone. Seen under load with two servers: conversations moved
@@ -69,34 +70,29 @@ PLACEMENT_MAX_SENDERS = 100_000  # the oldest are forgotten beyond this (memory 
 
 class Placement:
     """The servers as this process sees them (one per process, app key RASA_PLACEMENT): which server,
-    in which of its lives, last answered each sender (servers that share nothing), and which could
-    not be reached lately (tried last for DOWN_FOR seconds: a hint for ordering, never a reason to
-    skip a server)."""
+    in which of its lives, last answered each sender (servers that share nothing); a server that
+    could not be reached begins a new life when it answers again."""
 
     def __init__(self, *, recent_for: float = RECENT_FOR, max_senders: int = PLACEMENT_MAX_SENDERS,
                  clock=time.monotonic) -> None:
         self._last: OrderedDict[str, tuple[str, int, float]] = OrderedDict()
         self._life: dict[str, int] = {}
         self._up: dict[str, bool] = {}
-        self._down_until: dict[str, float] = {}
         self._recent_for = recent_for
         self._max = max_senders
         self._clock = clock
 
-    def lost(self, url: str) -> None:
-        """The server could not be reached: whatever it held is gone when it answers again."""
-        if self._up.get(url, True):
+    def lost(self, url: str) -> bool:
+        """The server could not be reached: whatever it held is gone when it answers again. Whether
+        it was up until now."""
+        was_up = self._up.get(url, True)
+        if was_up:
             self._life[url] = self._life.get(url, 0) + 1
         self._up[url] = False
-        self._down_until[url] = self._clock() + DOWN_FOR
+        return was_up
 
     def reached(self, url: str) -> None:
         self._up[url] = True
-        self._down_until.pop(url, None)
-
-    def down(self, url: str) -> bool:
-        """Whether the server could not be reached lately."""
-        return self._down_until.get(url, 0.0) > self._clock()
 
     def moved(self, sender: str, url: str) -> bool:
         """Record that ``url`` answered ``sender`` now; whether a recent conversation of the sender
@@ -128,8 +124,8 @@ async def probe(http: aiohttp.ClientSession, urls: Sequence[str], placement: Pla
                 return
             placement.reached(url)
             return
-        log.warning("Rasa server %s could not be reached: its conversations go to another server", url)
-        placement.lost(url)
+        if placement.lost(url):  # said once, not at every look while it is down (or starting)
+            log.warning("Rasa server %s could not be reached: its conversations go to another server", url)
 
     await asyncio.gather(*(one(url) for url in dict.fromkeys(urls)))
 
@@ -203,15 +199,14 @@ def expects_own_words(replies: Sequence[Reply]) -> bool:
 async def _ask_part(http: aiohttp.ClientSession, urls: list[str], sender: str, message: str,
                     timeout: float, placement: Placement | None) -> list[Reply]:
     errors = []
-    for url in route(urls, sender, placement):
+    for url in route(urls, sender):
         try:
             replies = await _ask_server(http, url, sender, message, timeout)
         except _Unreachable as exc:
             # Nothing reached this server (or it died while answering): the next one takes over.
-            log.warning("Rasa server %s could not be reached (%s): the message goes to the next one",
-                        url, type(exc.__cause__).__name__)
-            if placement is not None:
-                placement.lost(url)
+            if placement is None or placement.lost(url):
+                log.warning("Rasa server %s could not be reached (%s): the message goes to the next one",
+                            url, type(exc.__cause__).__name__)
             errors.append(f"{url}: {exc}")
             continue
         if not replies:
@@ -222,16 +217,13 @@ async def _ask_part(http: aiohttp.ClientSession, urls: list[str], sender: str, m
     raise AssistantUnavailable("no Rasa server answered (" + "; ".join(errors) + ")")
 
 
-def route(urls: Sequence[str], sender: str, placement: Placement | None = None) -> list[str]:
+def route(urls: Sequence[str], sender: str) -> list[str]:
     """The order in which ``sender``'s messages try the servers: rendezvous hashing (the same in
-    every process, whatever the order of ``urls``), servers recently unreachable last."""
+    every process, whatever the order of ``urls``)."""
     def weight(url: str) -> bytes:
         return hashlib.sha256(f"{url}\n{sender}".encode("utf-8", "surrogatepass")).digest()
 
-    ranked = sorted(dict.fromkeys(urls), key=weight, reverse=True)
-    if placement is None:
-        return ranked
-    return sorted(ranked, key=placement.down)  # stable: keeps the ranking
+    return sorted(dict.fromkeys(urls), key=weight, reverse=True)
 
 
 class _Unreachable(AssistantUnavailable):

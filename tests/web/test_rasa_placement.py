@@ -53,7 +53,7 @@ async def test_a_conversation_that_moves_is_told_once_and_one_that_stays_is_not(
             assert _texts(stays) == ["B: 13912345678"]  # told once, not at every message
 
             a = await _server("A", port)  # back, with nothing in memory: the sender goes home, told again
-            await rasa.probe(http, urls, placement)  # seen up again: no longer tried last
+            await rasa.probe(http, urls, placement)  # seen up again
             home = await rasa.ask(http, urls, sender, "确认", placement=placement)
             assert _texts(home) == [rasa.CONVERSATION_MOVED, "A: 确认"]
 
@@ -121,7 +121,27 @@ async def test_a_dropped_connection_is_asked_again_on_the_same_server_and_nothin
             assert _texts(await rasa.ask(http, urls, sender, "我要投诉", placement=placement)) == ["home: 我要投诉"]
             drops["left"] = 2
             assert _texts(await rasa.ask(http, urls, sender, "鼓楼医院", placement=placement)) == ["home: 鼓楼医院"]
-            assert not placement.down(urls[0])
+            assert placement.moved(sender, urls[0]) is False  # still the same server, in the same life
     finally:
         await home.close()
         await other.close()
+
+
+async def test_a_server_seen_down_while_starting_gets_its_conversations_once_it_answers():
+    """The probe saw a server down (still loading its model); as soon as it answers, its residents'
+    messages go to it, not to the other server for a while and back (two fresh starts)."""
+    a, b = await _server("A"), await _server("B")
+    urls = [str(a.make_url("")).rstrip("/"), str(b.make_url("")).rstrip("/")]
+    sender = next(f"r{i}" for i in range(100) if rasa.route(urls, f"r{i}")[0] == urls[0])
+    placement = rasa.Placement()
+    try:
+        async with aiohttp.ClientSession() as http:
+            port = a.port
+            await a.close()
+            await rasa.probe(http, urls, placement)  # A is down (starting)
+            a = await _server("A", port)  # up, before the probe looks again
+            assert _texts(await rasa.ask(http, urls, sender, "我要投诉", placement=placement)) == ["A: 我要投诉"]
+            assert _texts(await rasa.ask(http, urls, sender, "鼓楼医院", placement=placement)) == ["A: 鼓楼医院"]
+    finally:
+        await a.close()
+        await b.close()
