@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
 import numpy as np
-import scipy.sparse
 import tensorflow as tf
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.diet_classifier import DIET, DIETClassifier
@@ -35,6 +34,8 @@ from rasa.utils.tensorflow.constants import (
 from rasa.utils.tensorflow.model_data import RasaModelData
 from rasa.utils.tensorflow.rasa_layers import RasaSequenceLayer
 from scipy.special import erf
+
+from bot.rows import sentence_row
 
 
 class QuickLoadingDIET(DIET):
@@ -133,18 +134,18 @@ class IntentHead:
 
     def scores(self, message: Message, featurizers: List[Text]) -> Optional[np.ndarray]:
         """The confidences (1, labels) as DIET's ``i_scores``; None when the message lacks a feature."""
-        _, sparse = message.get_sparse_features(TEXT, featurizers)
-        _, dense = message.get_dense_features(TEXT, featurizers)
+        sparse, dense = sentence_row(message, featurizers)
         if sparse is None or (dense is None) != (len(self.signature) == 1):
             return None
         parts = []
         for is_sparse in self.signature:
             if is_sparse:
                 kernel, bias = self.sparse
-                x = scipy.sparse.csr_matrix(sparse.features, dtype=np.float32) @ kernel
+                columns, values, _ = sparse
+                x = (values.astype(np.float32) @ kernel[columns]).reshape(1, -1)
                 parts.append(x + bias if bias is not None else x)
             else:
-                parts.append(np.asarray(dense.features, dtype=np.float32).reshape(1, -1))
+                parts.append(dense.astype(np.float32).reshape(1, -1))
         x = np.concatenate(parts, axis=-1).astype(np.float32)
         for kernel, bias in self.layers:
             x = _gelu(x @ kernel + bias if bias is not None else x @ kernel)

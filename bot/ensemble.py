@@ -12,9 +12,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.rows import sentence_row
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -65,19 +67,19 @@ class IntentEnsemble(LogisticRegressionClassifier):
             return super()._create_X(messages).tocsr().astype(np.float64)
         data, indices, indptr = [np.zeros(0)], [np.zeros(0, dtype=np.int64)], [0]
         for message in messages:
-            sparse = message.get_sparse_features(attribute=TEXT)[1]
-            dense = message.get_dense_features(attribute=TEXT)[1]
-            values = np.asarray(dense.features, dtype=np.float64).ravel() if dense is not None else np.zeros(0)
+            sparse, dense = sentence_row(message)
+            values = dense.astype(np.float64) if dense is not None else np.zeros(0)
             start = width - values.size  # the dense features are the last columns
+            count = 0
             if sparse is not None:
-                coo = sparse.features.tocoo()
-                data.append(coo.data.astype(np.float64))
-                indices.append(coo.col.astype(np.int64))
-                start = coo.shape[1]
+                columns, counted, start = sparse
+                data.append(counted.astype(np.float64))
+                indices.append(columns)
+                count = columns.size
             nonzero = np.flatnonzero(values)
             data.append(values[nonzero])
             indices.append(nonzero + start)
-            indptr.append(indptr[-1] + nonzero.size + (coo.nnz if sparse is not None else 0))
+            indptr.append(indptr[-1] + count + nonzero.size)
         counts = csr_matrix((np.concatenate(data), np.concatenate(indices), indptr), shape=(len(messages), width))
         counts.sum_duplicates()
         return counts
