@@ -164,3 +164,26 @@ async def test_sql_keeps_and_publishes_no_clear_number_and_purges_idle_conversat
     assert len(kept.events) == 8 and kept.latest_message.text == "还在吗"
     assert store.purge(now=later + 60) == 0
     store.engine.dispose()
+
+
+async def test_the_sql_store_waits_for_its_database_without_holding_up_the_server(tmp_path):
+    """Production's tracker store reads and writes in a worker thread: while its database is busy
+    (here another writer holds SQLite's lock), the Rasa server's event loop goes on with other
+    conversations; the conversation is saved and read back whole once the database is free."""
+    import asyncio
+    import sqlite3
+
+    path = tmp_path / "trackers.db"
+    store = ExpiringSQLTrackerStore(DOMAIN, host=f"sqlite:///{path}", event_broker=Recorder(), retention_minutes="120")
+    await store.save(conversation("first"))
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    saving = asyncio.ensure_future(store.save(conversation("second")))
+    began = time.monotonic()
+    await asyncio.sleep(0.2)
+    assert time.monotonic() - began < 0.5 and not saving.done()  # the loop ran; the save waits
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    await asyncio.wait_for(saving, 10)
+    assert len((await store.retrieve("second")).events) == 7
+    store.engine.dispose()
