@@ -125,6 +125,12 @@ class ActionStatistics(Action):
         if not chosen and miss == "unclear":
             chosen = [tracker.get_slot("stats_measure")]
         if len(named) >= 2:
+            own = self.own_measures(s, named, question)
+            if own:  # 公众号关注人数和健康南京APP注册用户: each subject its own measure
+                events: List[Dict[Text, Any]] = []
+                for subject, measure in own:
+                    events = self.one(s, dispatcher, subject, measure, period, question)
+                return events
             return self.compare(s, dispatcher, named, chosen[0] if chosen else None, period, question)
         if len(question.periods) <= 1:
             asked = self.parts(s, named[0], question, intent, tracker.latest_message.get("entities") or [], period)
@@ -139,6 +145,28 @@ class ActionStatistics(Action):
         return self.one(s, dispatcher, named[0], chosen[0] if chosen else None, period, question)
 
     # --- which measure, which subject ----------------------------------------------------------
+    @staticmethod
+    def own_measures(s, named: List[Subject], question: Question) -> List[tuple]:
+        """Each subject with the measure named after it, before the next subject (A的X和B的Y), when
+        every subject has one that it holds and they are not all the same; else empty."""
+        starts = []
+        for subject in named:
+            mention = next((m for m, found in question.subjects if len(found) == 1 and found[0] == subject), None)
+            if mention is None:
+                return []
+            starts.append(mention.start)
+        order = sorted(range(len(named)), key=lambda i: starts[i])
+        pairs = []
+        for rank, i in enumerate(order):
+            end = starts[order[rank + 1]] if rank + 1 < len(order) else len(question.text)
+            held = set(stats.measures(s, named[i]))
+            mine = [m for mention, found in question.measures if starts[i] <= mention.start < end
+                    for m in found if m in held]
+            if len(set(mine)) != 1:
+                return []
+            pairs.append((named[i], mine[0]))
+        return pairs if len({m for _, m in pairs}) > 1 else []
+
     @staticmethod
     def pick(s, subject: Subject, question: Question) -> tuple[List[str], Optional[str]]:
         """The subject's measures the question asks for, and why none when none: "unheld" (a word
@@ -389,17 +417,21 @@ class ActionStatistics(Action):
                 if best >= 2 and list(shared.values()).count(best) == 1:
                     chosen, miss = [max(shared, key=shared.get)], None
             if part.cumulative is None and not both:
-                part.cumulative = question.cumulative
-            if (miss == "unclear" or miss is None and not chosen) and measures:
-                own = _FILLER.sub("", part.context)
+                # 累计生成多少张，2023年又生成了多少张: a part naming its own year, the running total asked
+                # in another part, asks the year's own figure
+                own_year = bool(question.cumulative and part.period and not CUMULATIVE_WORDS.search(text[start:end]))
+                part.cumulative = False if own_year else question.cumulative
+            own = _FILLER.sub("", part.context)
+            # a part that is only a period or a number (缴费金额 19.10) names no measure of its own
+            if (miss == "unclear" or miss is None and not chosen) and measures and own:
                 held = [m for m in stats.measures(s, subject) if m not in measures]
                 scored = sorted(((vocab.score(m, before + part.context), m) for m in held
                                  if vocab.unexplained(m, own) < 2), key=lambda x: (x[0][1], x[0][0]), reverse=True)
                 if scored and _strong(scored[0][0]) and (len(scored) == 1 or scored[0][0] > scored[1][0]):
                     chosen, miss = [scored[0][1]], None
                     led.add(scored[0][1])
-            if miss is not None and measures and part.cumulative is not None \
-                    and common_runs(measures[-1], text[start:end]) >= 2:
+            if (miss is not None or not chosen) and measures and part.cumulative is not None \
+                    and (common_runs(measures[-1], text[start:end]) >= 2 or not own):
                 # 累计调用了多少次？2023年一年又调用了多少次: the same measure again, in the other scope
                 chosen, miss = [measures[-1]], None
             # one measure twice is two figures when the parts ask different scopes (累计生成多少，2023年度又生成多少)

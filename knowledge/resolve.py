@@ -65,7 +65,7 @@ _COUNT_NOUNS = {"天": "天数", "台": "台数", "区": "区", "家": "家", "�
 # A rate (办结率, 接通率): the bulletins print none.
 _RATE = re.compile(r"(?:(?![的之是])[\u4e00-\u9fff]){1,3}率")
 # "and" right before a measure's words (省12345和市12345工单).
-_JOINED = re.compile(r"(?:和|与|跟|及|以及|、)\s*$")
+_JOINED = re.compile(r"(?:和|与|跟|及|以及|、|vs\.?|VS|对比|比较)\s*$")
 CUMULATIVE_WORDS = re.compile(r"累计|截至|截止|到目前|为止|至今|总共累计|历年")
 OWN_PERIOD_WORDS = re.compile(r"年度|全年|当年|这一年|一年|当月|新增")
 _PERIOD_WORDS = re.compile(r"(?<!\d)(?:20)?\d{2}\s*(?:年度?|[.\-/])\s*(?:\d{1,2}\s*月?份?)?(?!\d)"
@@ -365,13 +365,15 @@ class Vocabulary:
             joined = _JOINED.search(text, 0, mention.start)
             if not joined:
                 continue
+            left = len(text[:joined.start()].rstrip())  # 市12345 和 省12345 工单: the words before the space
             for k in range(len(mention.text) - 1, 0, -1):
-                start, end = joined.start() - k, joined.start()
+                start, end = left - k, left
                 if start < 0 or any(start < e and s < end for s, e in taken):
                     continue
                 word = text[start:end] + mention.text[k:]
                 if word != mention.text and word in self.measures:
                     question.measures.append((Mention(start, end, word), self.measures[word]))
+                    question.measures.sort(key=lambda found: found[0].start)  # as asked: 市12345 first
                     break
 
     def _later_measures(self, spans, question: Question) -> None:

@@ -179,6 +179,22 @@ async def test_two_measures_of_one_subject_are_both_answered_each_in_the_scope_a
     # a head word read on with the parts after it: the parts are asked, not the head's total
     answer = await ask("自助终端 投入使用 区数 医院数", "compare_statistics")
     assert "2076" not in answer, answer
+    # one measure in both scopes, the second part naming only its year (session 12)
+    answer = await ask("电子健康证累计生成多少张，2023年又生成了多少张", "ask_statistics", [entity("period", "2023", start=13, end=18)])
+    assert "191.69万" in answer and "62.62万" in answer, answer
+    # a part that is only a period names no measure: 缴费金额 alone, not also 缴费 (次)
+    answer = await ask("自助终端 江北新区 缴费金额 19.10", "ask_statistics", [entity("period", "2019-10")])
+    assert "3076059.59" in answer and "10656" not in answer, answer
+    # spaced, in the order asked; a measure before vs sharing the other's last word
+    answer = await ask("19年10月 市12345 和 省12345 工单", "compare_statistics", [entity("period", "2019-10")])
+    assert answer.index("市12345工单：882件") < answer.index("省12345工单：297件"), answer
+    answer = await ask("鼓楼 23 在线vs快速预约", "compare_statistics", [entity("period", "2023")])
+    assert "125224" in answer and "16006" in answer, answer
+
+
+async def test_two_subjects_each_with_its_own_measure_are_each_answered(action_store):
+    answer = await ask("12320公众号关注人数和健康南京APP注册用户各是多少", "compare_statistics")
+    assert "129万" in answer and "323.78万" in answer and "没有" not in answer, answer
 
 
 async def test_a_running_total_asked_of_a_table_total_is_the_running_total(action_store):
