@@ -254,7 +254,7 @@ bench-crisis: setup $(MODEL)
 	$(APP_VENV)/bin/python bench/crisis.py --e2e $(BENCH_CRISIS_ARGS)
 
 # Answer benchmark (bench/answers.py): the question banks of tests/eval end to end through the REST
-# channel of the real servers: answers10/, answers9/, answers6/ and answers/ (written blind, never tuned on) then answers-seen8/, -seen7/, -seen5/, -seen4/, -seen2/ and
+# channel of the real servers: answers10/, answers6/ and answers/ (written blind, never tuned on) then answers9/, answers-seen8/, -seen7/, -seen5/, -seen4/, -seen2/ and
 # answers-seen1/ (their errors were looked at); BENCH_ANSWERS_ARGS="--show wrong" prints the replies graded so.
 BENCH_ANSWERS_ARGS ?=
 .PHONY: bench-answers
