@@ -242,13 +242,15 @@ $(CRISIS_MODEL): $(CRISIS_FILES) $(APP_STAMP)
 	@mkdir -p $(@D)
 	$(APP_VENV)/bin/python -m safety.train --out $@
 
-# Crisis benchmark (bench/crisis.py): the detector on tests/eval/crisis10, crisis7 and crisis, then end to end through the
+# Crisis benchmark (bench/crisis.py): the detector on tests/eval/crisis11, crisis10, crisis7 and crisis, then end to end through the
 # REST channel of the real servers; BENCH_CRISIS_ARGS=--show lists every miss and false alarm.
 BENCH_CRISIS_ARGS ?=
 bench-crisis: setup $(MODEL)
+	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis11 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis10 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis7 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py $(BENCH_CRISIS_ARGS)
+	$(APP_VENV)/bin/python bench/crisis.py --e2e --sets tests/eval/crisis11 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --e2e --sets tests/eval/crisis10 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --e2e --sets tests/eval/crisis7 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --e2e $(BENCH_CRISIS_ARGS)

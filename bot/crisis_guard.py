@@ -39,6 +39,11 @@ CLASSIFIER_FILE = "crisis-classifier.json"
 # alone (no danger signal) does not turn the message into a check-in.
 SURE = 0.9
 CONFIDENT = 0.8
+# Intents whose confidence says nothing about safety: a goodbye, thanks, yes, no, never mind or a bare
+# answer is how a farewell hides (来世再见吧，各位 is a confident goodbye; 想直接四了算了 a confident
+# cancel). Against these the detector's classifier alone still gives the check-in (session 12: four of the
+# tenth crisis set's messages were caught by the detector and then cleared this way end to end).
+SMALL_TALK = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "cancel", "inform"})
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -108,7 +113,7 @@ class CrisisGuard(GraphComponent, IntentClassifier):
         if tier is crisis.Tier.NONE and sure:
             tier = crisis.Tier.POSSIBLE
         elif (tier is crisis.Tier.POSSIBLE and not assessment.signals
-              and intent.get(INTENT_NAME_KEY) not in (*ours, "nlu_fallback") and confidence >= CONFIDENT):
+              and intent.get(INTENT_NAME_KEY) not in (*ours, "nlu_fallback", *SMALL_TALK) and confidence >= CONFIDENT):
             # The detector's classifier alone, against intent classifiers confident of an ordinary
             # request: they have seen far more ordinary messages (世界杯谁夺冠了 is not a crisis).
             tier = crisis.Tier.NONE

@@ -96,6 +96,8 @@ LEVELS = {  # set: (recall floor, full-protocol false-alarm ceiling, check-in ce
     "crisis": (0.98, 0.01, 0.03),
     "crisis7": (0.99, 0.01, 0.045),
     "crisis10": (0.97, 0.02, 0.07),
+    # the eleventh (session 12, written blind, never looked at): recall 0.975, 1.3 %, 4.4 %
+    "crisis11": (0.97, 0.015, 0.05),
 }
 
 

@@ -315,3 +315,23 @@ def test_a_changed_gazetteer_or_classifier_retrains_the_components_that_read_it(
         file.write_text('{"subjects": [{"kind": "hospital", "name": "南京鼓楼医院", "names": ["鼓楼", "古楼"]}]}',
                         encoding="utf-8")
         assert calculate_fingerprint_key(component, config, {}) != before, component.__name__
+
+
+class _Score:
+    """The detector's classifier reduced to one score: what is tested is how the guard weighs it."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def score(self, text: str) -> float:
+        return self.value
+
+
+@pytest.mark.parametrize("text, intent", [("来世再见吧，各位", "goodbye"), ("想直接四了算了", "cancel"),
+                                          ("谢谢你们，以后不用再麻烦了", "thanks")])
+def test_a_farewell_the_intents_read_as_small_talk_still_gets_the_check_in(text, intent):
+    """The classifier alone (no danger signal) gives the check-in; a confident ordinary request clears it,
+    a confident goodbye, thanks or never-mind does not: that is how a farewell is worded."""
+    guard = CrisisGuard(CrisisGuard.get_default_config(), classifier=_Score(0.5))
+    assert _classified(guard, text, intent, [(intent, 0.95), ("crisis", 0.02)]) == "crisis_checkin"
+    assert _classified(guard, text, "booking_howto", [("booking_howto", 0.95), ("crisis", 0.02)]) == "booking_howto"
