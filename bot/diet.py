@@ -84,6 +84,16 @@ def _activation(layer: tf.keras.layers.Layer) -> Optional[str]:
     return None
 
 
+def _affine(x: np.ndarray, layer: Tuple[np.ndarray, Optional[np.ndarray]]) -> np.ndarray:
+    kernel, bias = layer
+    return x @ kernel + bias if bias is not None else x @ kernel
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    """tf.nn.l2_normalize along the last axis."""
+    return x / np.sqrt(np.maximum(np.sum(x * x, axis=-1, keepdims=True), 1e-12))
+
+
 @dataclass
 class IntentHead:
     """DIET's intent confidences for one message, in numpy (module docstring)."""
@@ -92,7 +102,7 @@ class IntentHead:
     sparse: Tuple[np.ndarray, Optional[np.ndarray]]  # sparse-to-dense kernel, bias
     layers: List[Tuple[np.ndarray, Optional[np.ndarray]]]  # unify dims (if any), then the feed-forward layers: gelu
     embed: Tuple[np.ndarray, Optional[np.ndarray]]
-    labels: np.ndarray  # (labels, embedding dim)
+    labels: np.ndarray  # (labels, embedding dim), of unit length already when ``cosine``
     cosine: bool
     softmax: bool
 
@@ -127,6 +137,8 @@ class IntentHead:
                     or loss.similarity_type not in (INNER, COSINE):
                 return None
             labels = np.asarray(model.all_labels_embed, dtype=np.float32)
+            if loss.similarity_type == COSINE:
+                labels = _unit(labels)
             return cls(signature, _dense(to_dense), layers, _dense(embed), labels,
                        loss.similarity_type == COSINE, loss.model_confidence == SOFTMAX)
         except (AttributeError, KeyError, TypeError):  # another Rasa's internals: Rasa's own way
@@ -140,22 +152,16 @@ class IntentHead:
         parts = []
         for is_sparse in self.signature:
             if is_sparse:
-                kernel, bias = self.sparse
                 columns, values, _ = sparse
-                x = (values.astype(np.float32) @ kernel[columns]).reshape(1, -1)
-                parts.append(x + bias if bias is not None else x)
+                kernel, bias = self.sparse
+                parts.append(_affine(values.astype(np.float32).reshape(1, -1), (kernel[columns], bias)))
             else:
                 parts.append(dense.astype(np.float32).reshape(1, -1))
         x = np.concatenate(parts, axis=-1).astype(np.float32)
-        for kernel, bias in self.layers:
-            x = _gelu(x @ kernel + bias if bias is not None else x @ kernel)
-        kernel, bias = self.embed
-        x = x @ kernel + bias if bias is not None else x @ kernel
-        labels = self.labels
-        if self.cosine:
-            x = x / np.sqrt(np.maximum(np.sum(x * x, axis=-1, keepdims=True), 1e-12))
-            labels = labels / np.sqrt(np.maximum(np.sum(labels * labels, axis=-1, keepdims=True), 1e-12))
-        similarities = (x @ labels.T).astype(np.float32)
+        for layer in self.layers:
+            x = _gelu(_affine(x, layer))
+        x = _affine(x, self.embed)
+        similarities = ((_unit(x) if self.cosine else x) @ self.labels.T).astype(np.float32)
         if not self.softmax:
             return similarities
         shifted = np.exp(similarities - similarities.max(axis=-1, keepdims=True))
