@@ -14,7 +14,7 @@ from knowledge.models import period_label
 from actions.forms import NO_HOSPITAL
 from hotline.calllog import CONSOLE_SENDER_PREFIX
 from actions.render import amount, figure_line, sources
-from actions.statistics import ActionStatistics, asks_column, asks_for_figure, asks_unheld
+from actions.statistics import ActionStatistics, asked_details, asks_column, asks_for_figure, asks_unheld
 from actions.db import sessions
 from database.work import in_thread
 
@@ -38,12 +38,26 @@ class ActionBookingGuidance(Action):
             return [*await ActionStatistics().run(dispatcher, tracker, domain), SlotSet("booking_hospital", None)]
 
         def work(s):
+            details = asked_details(s, tracker.latest_message)
+            if details:
+                # 鼓楼医院心内科的号怎么约: the bulletins hold no department's slots or doctors; say so,
+                # and how to book, without the platform's figures nobody asked for
+                where = hospital if hospital and hospital != NO_HOSPITAL else ""
+                dispatcher.utter_message(text=f"简报里没有{where}{'、'.join(details)}的号源、出诊医生和时间，我查不到。"
+                                              "预约的渠道如下，号源以预约时看到的为准；也可以拨打12320，由话务员帮您查询和预约。")
+                dispatcher.utter_message(text=queries.statement(s, "booking_channels").text)
+                return
             if hospital and hospital != NO_HOSPITAL:
                 dispatcher.utter_message(text=hospital_booking(s, hospital, figures=agent))
-            dispatcher.utter_message(text=queries.statement(s, "booking_platform").text)
+            dispatcher.utter_message(text=platform(s))
             dispatcher.utter_message(text=queries.statement(s, "family_doctor").text)
         await in_thread(sessions(), work)
         return [SlotSet("booking_hospital", None)]
+
+
+def platform(s) -> str:
+    """The booking platform and how to book on it."""
+    return queries.statement(s, "booking_platform").text + queries.statement(s, "booking_channels").text
 
 
 def hospital_booking(s, name: str, *, figures: bool = False) -> str:
@@ -95,7 +109,7 @@ class ActionBookingChannels(Action):
         agent = tracker.sender_id.startswith(CONSOLE_SENDER_PREFIX)
 
         def work(s):
-            dispatcher.utter_message(text=queries.statement(s, "booking_platform").text)
+            dispatcher.utter_message(text=platform(s))
             if not agent:
                 return []
             if channels:

@@ -680,6 +680,11 @@ def asks_unheld(s, message: Dict[Text, Any]) -> bool:
     return bool(question.unheld and question.subject_list)
 
 
+def asked_details(s, message: Dict[Text, Any]) -> List[str]:
+    """The departments, examinations and doctors a message names (鼓楼医院心内科怎么约: 心内科)."""
+    return list(dict.fromkeys(vocabulary(s).read(message.get("text") or "", message.get("entities") or []).details))
+
+
 _VOCABULARIES: Dict[str, Vocabulary] = {}
 
 
@@ -748,8 +753,8 @@ def _scope(facts: list, question: Optional[Question]) -> list:
 
 
 # Two things asked in one message, and where the message divides between them.
-_PAIR = re.compile(r"分别|各(?:有|是|多少)|vs|VS|又|以及|还有|和|跟|与|、|/|对比|比较")
-_PARTS = re.compile(r"[，,。？?；;、/|！!]+|\s*(?:vs\.?|VS|以及|还有|另外|同时|和|跟|与)\s*")
+_PAIR = re.compile(r"分别|各(?:有|是|多少)|vs|VS|又|以及|还有|和|跟|与|、|/|(?<!互联网)\+|加上|对比|比较")
+_PARTS = re.compile(r"[，,。？?；;、/|！!]+|\s*(?:vs\.?|VS|以及|还有|另外|同时|和|跟|与|(?<!互联网)\+|加上)\s*")
 _PARTS_SPACED = re.compile(_PARTS.pattern + r"|\s+")
 
 

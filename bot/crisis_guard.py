@@ -25,7 +25,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.fingerprint import file_fingerprint
+from bot.fingerprint import file_fingerprint, fingerprint
 from safety import crisis
 from safety.classifier import CrisisClassifier
 
@@ -65,7 +65,7 @@ class CrisisGuard(GraphComponent, IntentClassifier):
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
         """The classifier's content: a retrained classifier retrains the guard (bot/fingerprint.py)."""
-        return file_fingerprint(config.get("classifier_path"))
+        return fingerprint(file_fingerprint(config.get("classifier_path")))
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,

@@ -3,13 +3,21 @@
 Rasa reuses a component's trained output from its cache while the component's config and the data it
 is given are unchanged (``rasa train`` on the same data). A component that reads a file named in its
 config (the gazetteer, the crisis classifier) must say when that file's content changed, or a new
-model would keep the old names: ``fingerprint_addon`` returns this.
+model would keep the old names: ``fingerprint_addon`` returns this. The same holds for our own code:
+Rasa's cache knows a component by its class name and config, so a changed rule (safety/crisis.py) or
+training step (bot/diet.py) would be trained over with the cached output of the old code unless the
+code is in the fingerprint too (``source_fingerprint``).
 """
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from functools import lru_cache
 from typing import Optional, Text
+
+ROOT = Path(__file__).resolve().parent.parent
+# The code our NLU components run (the Makefile retrains on the same files: TRAINING_FILES).
+SOURCE_DIRS = ("bot", "safety", "language")
 
 
 def file_fingerprint(path: Optional[Text]) -> Optional[Text]:
@@ -18,3 +26,17 @@ def file_fingerprint(path: Optional[Text]) -> Optional[Text]:
     if not path or not Path(path).is_file():
         return None
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def source_fingerprint() -> Text:
+    """The SHA-256 of the Python sources our components run, in a stable order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for d in SOURCE_DIRS for p in (ROOT / d).glob("*.py")):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint(*parts: Optional[Text]) -> Text:
+    """The sources' fingerprint with each file fingerprint given (None: no such file)."""
+    return ":".join([source_fingerprint(), *(p or "-" for p in parts)])

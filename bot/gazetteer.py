@@ -12,7 +12,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.fingerprint import file_fingerprint
+from bot.fingerprint import file_fingerprint, fingerprint
 from bot.names import NameMatcher, measure_vocabulary
 
 GAZETTEER_FILE = "gazetteer.json"
@@ -47,7 +47,7 @@ class NamesInModel:
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         """The gazetteer's content: new names retrain the component (Rasa's cache would keep the old)."""
-        return file_fingerprint(config.get("gazetteer_path"))
+        return fingerprint(file_fingerprint(config.get("gazetteer_path")))
 
     def _keep_names(self, model_storage: ModelStorage, resource: Resource, gazetteer: dict) -> None:
         self._model_storage = model_storage

@@ -15,7 +15,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.fingerprint import file_fingerprint
+from bot.fingerprint import file_fingerprint, fingerprint
 from bot.gazetteer import USERDICT_FILE, read_gazetteer, userdict_lines
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
@@ -55,7 +55,7 @@ class DomainJiebaTokenizer(Tokenizer):
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
         """The gazetteer's content: its names are the user dictionary (bot/fingerprint.py)."""
-        return file_fingerprint(config.get("gazetteer_path"))
+        return fingerprint(file_fingerprint(config.get("gazetteer_path")))
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,

@@ -40,7 +40,10 @@ _INSTITUTION = re.compile(r"医院|卫生院|保健院|保健所|卫生所|防�
 _DEPARTMENT = re.compile(
     r"(?:心血管|心内|神经内|神经外|消化内?|呼吸内?|肾内|内分泌|血液|风湿免疫|风湿|普外|胸外|肝胆外?|泌尿外?|骨|心理"
     r"|精神|睡眠|皮肤|眼|耳鼻喉|口腔|牙|妇|产|儿|中医|针灸|推拿|康复|疼痛|急诊|麻醉|放射|检验|超声|乳腺|甲状腺|肛肠"
-    r"|男|生殖|营养|老年|感染|肿瘤|整形|美容|[内外])科(?:室|门诊)?(?![技学研普])")
+    r"|男|生殖|营养|老年|感染|肿瘤|整形|美容|[内外])科(?:室|门诊)?(?![技学研普])"
+    r"|(?:睡眠|心理|精神|疼痛|戒烟|记忆|减重|更年期|哮喘|专病|便民|夜间|午间)门诊")
+_EXAMINATION = re.compile(r"胃镜|肠镜|核磁(?:共振)?|(?<![a-z])(?:ct|mri|pet-ct)(?![a-z])|[bB]超|(?:四维|三维)?彩超|钼靶|骨密度|"
+                          r"(?:门诊|住院)?手术|(?:无痛)?人流|产检|建大卡|疫苗", re.I)
 _BOOKING_VERB = re.compile(r"挂|约|号")
 # What stands before 医院 without naming one (南京医院: Nanjing's hospitals).
 _GENERIC_LEFT = {"南京", "南京市", "各", "各家", "哪家", "小", "一家", "大一点的", "哪些", "这家", "那家", "该", "本", "三甲", "公立", "民营", "大",
@@ -146,6 +149,9 @@ class Question:
     measures: list[tuple[Mention, tuple[str, ...]]] = field(default_factory=list)
     # Words for measures the bulletins never print.
     unheld: list[str] = field(default_factory=list)
+    # A department, examination or doctor named (心内科, 胃镜, 王主任): the bulletins hold none of
+    # them, also when the question asks how to book one.
+    details: list[str] = field(default_factory=list)
     # The period entity (2023, 2019-10, month:10, last_year …) and a part of a year that is never held.
     period: str | None = None
     periods: list[str] = field(default_factory=list)  # every period named, in order (2023年和2019年10月)
@@ -310,8 +316,11 @@ class Vocabulary:
         question.unheld += [m.group(0) for m in _NAMED_DOCTOR.finditer(text)]
         departments = [m.group(0) for m in _DEPARTMENT.finditer(text)
                        if not any(m.start() < e and s < m.end() for s, e in taken + named)]
+        question.details = departments + [m.group(0) for m in _NAMED_DOCTOR.finditer(text)] \
+            + [m.group(0) for m in _EXAMINATION.finditer(text)]
         if departments and not _BOOKING_VERB.search(text):
-            # 明基医院有没有皮肤科门诊: not held; 挂鼓楼医院心内科的号 asks how to book, the department aside
+            # 明基医院有没有皮肤科门诊: not held; 挂鼓楼医院心内科的号 asks how to book (the booking guidance
+            # says the department's slots are not held: `details`)
             question.unheld += departments
         for hint in hints:
             if hint.get("entity") == "period" and hint.get("value"):

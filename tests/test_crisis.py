@@ -30,6 +30,10 @@ def classifier() -> CrisisClassifier:
     "烦死了，真的想死，不是开玩笑", "看完《活着》我也想结束自己的生命",
     # round 7: pinyin phrases and their initials, a ligature and what it hangs on, a whole pen of insulin
     "zhen bu xiang huo le", "silesuanle", "bxhl", "围巾能挂在门框上吗", "要是一次把胰岛素整支打完会怎样",
+    # rounds 9 and 10 (session 13): a homophone, a day after which one is gone, Cantonese, pills saved up
+    # said after the pills, a jump named inside a request
+    "想直接四了算了", "挂号的事算了，下周之后就没我了", "成日谂住死咗就好", "医生不肯多开安眠药，我就是想攒着",
+    "你们人工几点下班，我想在跳之前跟人说说话",
 ])
 def test_danger_signals_raise_the_full_protocol_without_any_classifier(text):
     assert crisis.assess(text, classifier=None).tier is crisis.Tier.HIGH
@@ -48,6 +52,10 @@ def test_hopelessness_alone_is_a_check_in(text):
     # round 7: drying on a rope, a charcoal stove, a pet's fall, a parent's will before dying
     "香肠用绳子挂在阳台上晾几天", "炭炉放在封闭的厨房里烧安全吗", "狗狗从沙发上跳下来腿瘸了",
     "我爸走之前留了遗书，房子怎么过户",
+    # rounds 9 and 10: an accident's cut, meat hung up, a dog's rope, stairs, hospice care, a definition
+    "手指被碎玻璃划了一道，要缝针吗", "腊肉挂在阳台上吊着晒几天", "用绳子拴狗会不会勒脖子",
+    "孩子从楼梯第三级往下跳，脚崴了", "老人说不想死在医院，想回家，有上门的安宁疗护吗",
+    "“自伤”和“自杀未遂”是一个定义吗",
 ])
 def test_idioms_statistics_titles_and_paperwork_are_not_signals(text):
     assert not crisis.signals(crisis.normalise(text)), text
@@ -98,6 +106,12 @@ LEVELS = {  # set: (recall floor, full-protocol false-alarm ceiling, check-in ce
     "crisis10": (0.97, 0.02, 0.07),
     # the eleventh (session 12, written blind, never looked at): recall 0.975, 1.3 %, 4.4 %
     "crisis11": (0.97, 0.015, 0.05),
+    # the twelfth (session 13): blind before and after round 9 (0.975, 1.3 %, 8.2 % → 0.975, 1.3 %, 7.9 %), then
+    # its misses looked at (round 10): a seen set, held at its level after
+    "crisis12": (0.99, 0.01, 0.085),
+    # the thirteenth (session 13, written blind, never looked at): 0.981, 0.8 %, 4.9 % before the session's
+    # rounds, measured once after
+    "crisis13": (0.975, 0.01, 0.05),
 }
 
 

@@ -350,6 +350,21 @@ async def test_a_booking_question_about_what_the_bulletins_lack_says_so(action_s
     assert "简报中没有" in answer and "健康南京APP" not in answer, answer
 
 
+@pytest.mark.parametrize("said,named", [("我想约鼓楼医院心内科的专家号，怎么约", "心内科"),
+                                       ("鼓楼医院做胃镜怎么预约", "胃镜")])
+async def test_booking_a_department_says_its_slots_are_not_held_and_how_to_book(action_store, said, named):
+    """A department, examination or doctor named: the bulletins hold none of their slots; how to book is
+    given, without the platform's figures nobody asked for (115 hospitals, 30 % of expert slots)."""
+    texts, events, _ = await run(ActionBookingGuidance(), tracker(
+        said, "booking_channels", [entity("hospital", "南京鼓楼医院", start=said.index("鼓楼"), end=said.index("鼓楼") + 2)],
+        slots={"booking_hospital": "南京鼓楼医院"}))
+    answer = "\n".join(texts)
+    assert f"简报里没有南京鼓楼医院{named}的号源" in answer, answer
+    assert "健康南京APP" in answer and "12320电话预约" in answer
+    assert "115" not in answer and "30%" not in answer, answer
+    assert slots(events) == {"booking_hospital": None}
+
+
 async def test_booking_guidance_for_a_hospital_not_in_the_tables_invents_nothing(action_store):
     texts, _, _ = await run(ActionBookingGuidance(), tracker(
         "某某诊所", "inform", slots={"booking_hospital": "某某诊所"}))
