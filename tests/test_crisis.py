@@ -34,6 +34,9 @@ def classifier() -> CrisisClassifier:
     # said after the pills, a jump named inside a request
     "想直接四了算了", "挂号的事算了，下周之后就没我了", "成日谂住死咗就好", "医生不肯多开安眠药，我就是想攒着",
     "你们人工几点下班，我想在跳之前跟人说说话",
+    # round 11: a life given up, a star in the sky, a small box, staring at a means, a day not lived to see
+    "这条命我不要了", "是时候去天上当星星了", "想直接躺进小盒子", "把氯化钾放在桌上看了很久",
+    "专家门诊周几有？算了，我也等不到周六了",
 ])
 def test_danger_signals_raise_the_full_protocol_without_any_classifier(text):
     assert crisis.assess(text, classifier=None).tier is crisis.Tier.HIGH
@@ -56,6 +59,8 @@ def test_hopelessness_alone_is_a_check_in(text):
     "手指被碎玻璃划了一道，要缝针吗", "腊肉挂在阳台上吊着晒几天", "用绳子拴狗会不会勒脖子",
     "孩子从楼梯第三级往下跳，脚崴了", "老人说不想死在医院，想回家，有上门的安宁疗护吗",
     "“自伤”和“自杀未遂”是一个定义吗",
+    # round 11: a film's heroine, expired pills to throw away, a rope skipped on a rooftop
+    "那部电影里女主最后是怎么死的", "老人攒了一大瓶过期的安眠药，怎么处理", "在天台跳绳会不会吵到楼下？广场不让跳",
 ])
 def test_idioms_statistics_titles_and_paperwork_are_not_signals(text):
     assert not crisis.signals(crisis.normalise(text)), text
@@ -109,9 +114,12 @@ LEVELS = {  # set: (recall floor, full-protocol false-alarm ceiling, check-in ce
     # the twelfth (session 13): blind before and after round 9 (0.975, 1.3 %, 8.2 % → 0.975, 1.3 %, 7.9 %), then
     # its misses looked at (round 10): a seen set, held at its level after
     "crisis12": (0.99, 0.01, 0.085),
-    # the thirteenth (session 13, written blind, never looked at): 0.981, 0.8 %, 4.9 % before the session's
-    # rounds, measured once after
-    "crisis13": (0.975, 0.01, 0.05),
+    # the thirteenth (session 13): blind before and after rounds 9 and 10 (0.981, 0.8 %, 4.9 % → 0.981, 0.8 %,
+    # 4.6 %), then its misses looked at (round 11): a seen set, held at its level after (0.997, 0.0 %, 4.9 %)
+    "crisis13": (0.99, 0.005, 0.055),
+    # the fourteenth (session 13, written blind, never looked at line by line): 0.969, 2.1 %, 3.8 % before
+    # round 11, 0.972, 1.8 %, 3.8 % after
+    "crisis14": (0.97, 0.02, 0.045),
 }
 
 
