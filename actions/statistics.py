@@ -26,7 +26,7 @@ from database.work import in_thread
 
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _TOP_N = re.compile(r"(?:前|top\s*|TOP\s*|Top\s*)(\d{1,2}|[一二两三四五六七八九十])")
-_BOTTOM = re.compile(r"最少|最低|最小|倒数|垫底|末尾|后(\d{1,2}|[一二两三四五六七八九十])")
+_BOTTOM = re.compile(r"最少|最低|最小|倒数|垫底|末尾|末(?=\s*(?:\d|[一二两三四五六七八九十]))|后(\d{1,2}|[一二两三四五六七八九十])")
 _MAX_RANK = 20
 
 
@@ -611,7 +611,10 @@ _GENERIC_HOTLINE = re.compile(r"12320|12320热线|热线|12320卫生热线")
 # Where and when words: "not held" unless what they ask about is printed (信息中心的地址在哪).
 _ASKING_WORDS = {"在哪", "怎么走", "几点", "开门", "上班时间", "营业时间", "门诊时间", "什么时候开", "开诊"}
 # A ranking asked without the intent saying so (各市接听电话 排序, 前三的区).
-_RANKING = re.compile(r"排序|排名|排行|前\s*\d+|前[一二两三四五六七八九十]+(?:名|位|家|个)?|top\s*\d|最多的|最少的")
+_RANKING = re.compile(r"排序|排名|排行|前\s*\d+|前[一二两三四五六七八九十]+(?:名|位|家|个)?|top\s*\d|最多的|最少的"
+                      # bottom N and N extremes (倒数三个, 末三位, 最低三个)
+                      r"|倒数(?:第)?\s*(?:\d{1,2}|[一二两三四五六七八九十])|末\s*(?:\d{1,2}|[一二两三四五六七八九十])\s*(?:名|位|个|家)"
+                      r"|(?:最低|最少|最高|最多)的?\s*(?:\d{1,2}|[一二两三四五六七八九十])\s*(?:个|名|位|家)")
 # Words that ask for a total rather than one hospital's figure.
 _TOTAL = re.compile(r"合计|总计|总数|总量|总共|总额|全市|所有|全部|加起来|整个|平台|汇总|一共|共计")
 # 累计 said of a figure printed only for the period (累计会诊例数 of a platform that prints the year's).

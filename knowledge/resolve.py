@@ -43,8 +43,13 @@ _DEPARTMENT = re.compile(
     r"|男|生殖|营养|老年|感染|肿瘤|整形|美容|[内外])科(?:室|门诊)?(?![技学研普])"
     r"|(?:睡眠|心理|精神|疼痛|戒烟|记忆|减重|更年期|哮喘|专病|便民|夜间|午间)门诊")
 _EXAMINATION = re.compile(r"胃镜|肠镜|核磁(?:共振)?|(?<![a-z])(?:ct|mri|pet-ct)(?![a-z])|[bB]超|(?:四维|三维)?彩超|钼靶|骨密度|"
-                          r"(?:门诊|住院)?手术|(?:无痛)?人流|产检|建大卡|疫苗", re.I)
+                          r"(?:门诊|住院)?手术|(?:无痛)?人流|产检|建大卡|疫苗|体检", re.I)
+# A day or time of a visit (明天上午, 下周三): today's and tomorrow's slots are never printed.
+_VISIT_TIME = re.compile(r"今天|明天|后天|下周[一二三四五六日天]?|(?:这|本)?周[一二三四五六日天末]|星期[一二三四五六日天]|"
+                         r"(?:明天|今天)?(?:上午|下午|晚上)|\d{1,2}月\d{1,2}[日号]")
 _BOOKING_VERB = re.compile(r"挂|约|号")
+# 年 ends a period (2023年鼓楼医院) but not an age group in a name (江苏省老年医院, 青少年心理中心).
+_AGE_WORD = re.compile(r"[老青少童成幼中]年")
 # What stands before 医院 without naming one (南京医院: Nanjing's hospitals).
 _GENERIC_LEFT = {"南京", "南京市", "各", "各家", "哪家", "小", "一家", "大一点的", "哪些", "这家", "那家", "该", "本", "三甲", "公立", "民营", "大",
                  "综合", "专科", "其他", "所有", "全市", "市内", "市区", "都市圈", "都市圈城市", "二级", "三级", "定点",
@@ -317,7 +322,7 @@ class Vocabulary:
         departments = [m.group(0) for m in _DEPARTMENT.finditer(text)
                        if not any(m.start() < e and s < m.end() for s, e in taken + named)]
         question.details = departments + [m.group(0) for m in _NAMED_DOCTOR.finditer(text)] \
-            + [m.group(0) for m in _EXAMINATION.finditer(text)]
+            + [m.group(0) for m in _EXAMINATION.finditer(text)] + [m.group(0) for m in _VISIT_TIME.finditer(text)]
         if departments and not _BOOKING_VERB.search(text):
             # 明基医院有没有皮肤科门诊: not held; 挂鼓楼医院心内科的号 asks how to book (the booking guidance
             # says the department's slots are not held: `details`)
@@ -566,7 +571,7 @@ class Vocabulary:
     def _left(text: str, start: int, limit: int = 10) -> str:
         """The characters of a name on the left of `start`, up to a word that ends it."""
         i = start
-        while i > 0 and start - i < limit and not _NAME_LEFT.match(text[i - 1]):
+        while i > 0 and start - i < limit and (not _NAME_LEFT.match(text[i - 1]) or _AGE_WORD.match(text, max(0, i - 2))):
             if text[max(0, i - 2):i].lower() == "vs":  # 鼓楼vs儿童医院: two names compared
                 break
             i -= 1

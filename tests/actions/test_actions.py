@@ -273,6 +273,16 @@ async def test_ranking_orders_the_table_and_counts_a_duplicated_row_once(action_
     assert len(names) == 5 and len(set(names)) == 5
 
 
+@pytest.mark.parametrize("said", ["19年10月电话预约 倒数三个", "19年10月电话预约末三位"])
+async def test_the_last_n_are_a_ranking_from_the_bottom(action_store, said):
+    """An agent's bottom-N without 排名 (倒数三个, 末三位), under whatever intent: a ranking, smallest first."""
+    texts, _, _ = await run(ActionStatistics(), tracker(
+        said, "ask_statistics", [entity("period", "2019-10"), entity("measure", "电话预约")]))
+    lines = texts[0].splitlines()
+    assert "从少到多" in lines[0] and lines[0].endswith("3名："), lines[0]
+    assert len([l for l in lines if re.match(r"\d\. ", l)]) == 3
+
+
 async def test_a_printed_ranking_keeps_the_bulletins_order(action_store):
     texts, _, _ = await run(ActionStatistics(), tracker(
         "互联网医院预约量排名前三", "rank_statistics", [entity("measure", "南京市互联网医院预约量排名")]))
@@ -351,7 +361,7 @@ async def test_a_booking_question_about_what_the_bulletins_lack_says_so(action_s
 
 
 @pytest.mark.parametrize("said,named", [("我想约鼓楼医院心内科的专家号，怎么约", "心内科"),
-                                       ("鼓楼医院做胃镜怎么预约", "胃镜")])
+                                       ("鼓楼医院做胃镜怎么预约", "胃镜"), ("我想挂明天鼓楼医院的专家号，怎么弄", "明天")])
 async def test_booking_a_department_says_its_slots_are_not_held_and_how_to_book(action_store, said, named):
     """A department, examination or doctor named: the bulletins hold none of their slots; how to book is
     given, without the platform's figures nobody asked for (115 hospitals, 30 % of expert slots)."""

@@ -21,6 +21,7 @@ def names(question) -> list[str]:
     ("苏州大学附属第一医院的预约量", "苏州大学附属第一医院"),  # not the city 苏州
     ("吴忠市12320热线接了多少电话", "吴忠市"),
     ("北京协和医院2023年预约量", "北京协和医院"),
+    ("省老年医院 2023 预约小计", "省老年医院"),          # 年 of an age group, not of a period
 ])
 def test_names_the_store_does_not_hold_are_foreign(vocab, text, foreign):
     question = vocab.read(text)
@@ -36,6 +37,7 @@ def test_names_the_store_does_not_hold_are_foreign(vocab, text, foreign):
     ("鼓楼23年第三方", "南京鼓楼医院"),                  # 鼓楼: the hospital residents mean
     ("鼓楼区门急诊人次", "鼓楼区"),
     ("19年10月份市儿童医院在线预约", "南京市儿童医院"),   # 份 is not part of the name
+    ("2023年鼓楼医院预约量", "南京鼓楼医院"),             # 年 of a period is not part of the name
 ])
 def test_hospital_names_as_people_write_them(vocab, text, subject):
     question = vocab.read(text)
