@@ -14,7 +14,7 @@ from knowledge.models import period_label
 from actions.forms import NO_HOSPITAL
 from hotline.calllog import CONSOLE_SENDER_PREFIX
 from actions.render import amount, figure_line, sources
-from actions.statistics import ActionStatistics, asked_details, asks_column, asks_for_figure, asks_unheld
+from actions.statistics import ActionStatistics, asks_column, asks_for_figure, read_question
 from actions.db import sessions
 from database.work import in_thread
 
@@ -33,12 +33,13 @@ class ActionBookingGuidance(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         hospital = tracker.get_slot("booking_hospital")
         agent = tracker.sender_id.startswith(CONSOLE_SENDER_PREFIX)
-        if await in_thread(sessions(), asks_unheld, tracker.latest_message):
+        question = await in_thread(sessions(), read_question, tracker.latest_message)
+        if question.unheld and question.subject_list:
             # 脑科医院 心理科 出诊表: what the bulletins do not hold is said, not the booking guidance
             return [*await ActionStatistics().run(dispatcher, tracker, domain), SlotSet("booking_hospital", None)]
+        details = question.details
 
         def work(s):
-            details = asked_details(s, tracker.latest_message)
             if details:
                 # 鼓楼医院心内科的号怎么约: the bulletins hold no department's slots or doctors; say so,
                 # and how to book, without the platform's figures nobody asked for

@@ -677,15 +677,10 @@ def asks_column(s, message: Dict[Text, Any], last_subject: Optional[str]) -> boo
     return bool(question.dual)
 
 
-def asks_unheld(s, message: Dict[Text, Any]) -> bool:
-    """A question about a named subject that asks what the bulletins never print (出诊表, 科室, 挂号费)."""
-    question = vocabulary(s).read(message.get("text") or "", message.get("entities") or [])
-    return bool(question.unheld and question.subject_list)
-
-
-def asked_details(s, message: Dict[Text, Any]) -> List[str]:
-    """The departments, examinations and doctors a message names (鼓楼医院心内科怎么约: 心内科)."""
-    return list(dict.fromkeys(vocabulary(s).read(message.get("text") or "", message.get("entities") or []).details))
+def read_question(s, message: Dict[Text, Any]) -> Question:
+    """The message as the store's vocabulary reads it: what it names, asks and never finds printed
+    (出诊表 of a named hospital: ``unheld``; 心内科, 明天: ``details``)."""
+    return vocabulary(s).read(message.get("text") or "", message.get("entities") or [])
 
 
 _VOCABULARIES: Dict[str, Vocabulary] = {}

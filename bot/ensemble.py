@@ -16,12 +16,12 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.fingerprint import fingerprint
+from bot.fingerprint import CodeFingerprinted
 from bot.rows import sentence_row
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class IntentEnsemble(LogisticRegressionClassifier):
+class IntentEnsemble(CodeFingerprinted, LogisticRegressionClassifier):
     """Runs right after DIETClassifier (configured with ranking_length: 0, so that its whole
     distribution is there): fits a logistic regression on the same featurised text and replaces the
     intent by the weighted mean of both distributions.
@@ -36,11 +36,6 @@ class IntentEnsemble(LogisticRegressionClassifier):
     # The fitted regression as plain arrays (no pickle): Rasa's own format (skops) costs the Rasa
     # server 7 s at start for importing skops alone (issue 17).
     REGRESSION_FILE = "regression.npz"
-
-    @classmethod
-    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
-        """Our code, so that a changed rule retrains rather than reuses Rasa's cache (bot/fingerprint.py)."""
-        return fingerprint()
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -68,7 +63,7 @@ class IntentEnsemble(LogisticRegressionClassifier):
         built with one CSR matrix instead of a sparse stack per message (a tenth of the Rasa server's
         CPU per message under load, issue 17), and a message without sparse features (an empty text)
         a row of the model's width instead of an error. In training (not fitted yet) the width is the
-        messages' own: the same matrix as Rasa's, built in a second instead of 20 (`make model`, issue 17)."""
+        messages' own: the same matrix as Rasa's, without its stack per message (`make model`, issue 17)."""
         rows = [sentence_row(message) for message in messages]
         if hasattr(self.clf, "coef_"):
             width = self.clf.coef_.shape[1]

@@ -28,7 +28,7 @@ from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_END, ENTITY_ATT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.fingerprint import fingerprint
+from bot.fingerprint import CodeFingerprinted
 from language.normalise import TABLES, Normaliser
 
 TABLES_FILE = "normaliser.json"
@@ -60,15 +60,10 @@ def _converter(directory: Path):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
-class TextNormaliser(GraphComponent):
+class TextNormaliser(CodeFingerprinted, GraphComponent):
     """Rewrites each message's text before the tokenizer (see the module's docstring). Registered as
     a message featurizer only so that Rasa's recipe runs it on training data and on every message in
     pipeline order; it adds no features."""
-
-    @classmethod
-    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
-        """Our code, so that a changed rule retrains rather than reuses Rasa's cache (bot/fingerprint.py)."""
-        return fingerprint()
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

@@ -318,11 +318,12 @@ class Vocabulary:
         self._hints(question, hints, taken)
         self._fragments(text, question, taken)
         named = [(m.start, m.end) for m, _ in question.subjects]
-        question.unheld += [m.group(0) for m in _NAMED_DOCTOR.finditer(text)]
+        doctors = [m.group(0) for m in _NAMED_DOCTOR.finditer(text)]
+        question.unheld += doctors
         departments = [m.group(0) for m in _DEPARTMENT.finditer(text)
                        if not any(m.start() < e and s < m.end() for s, e in taken + named)]
-        question.details = departments + [m.group(0) for m in _NAMED_DOCTOR.finditer(text)] \
-            + [m.group(0) for m in _EXAMINATION.finditer(text)] + [m.group(0) for m in _VISIT_TIME.finditer(text)]
+        question.details = list(dict.fromkeys(
+            departments + doctors + [m.group(0) for p in (_EXAMINATION, _VISIT_TIME) for m in p.finditer(text)]))
         if departments and not _BOOKING_VERB.search(text):
             # 明基医院有没有皮肤科门诊: not held; 挂鼓楼医院心内科的号 asks how to book (the booking guidance
             # says the department's slots are not held: `details`)
@@ -571,7 +572,7 @@ class Vocabulary:
     def _left(text: str, start: int, limit: int = 10) -> str:
         """The characters of a name on the left of `start`, up to a word that ends it."""
         i = start
-        while i > 0 and start - i < limit and (not _NAME_LEFT.match(text[i - 1]) or _AGE_WORD.match(text, max(0, i - 2))):
+        while i > 0 and start - i < limit and (not _NAME_LEFT.match(text[i - 1]) or _AGE_WORD.fullmatch(text[max(0, i - 2):i])):
             if text[max(0, i - 2):i].lower() == "vs":  # 鼓楼vs儿童医院: two names compared
                 break
             i -= 1
