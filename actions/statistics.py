@@ -104,8 +104,14 @@ class ActionStatistics(Action):
             # 南京 on its own is everyone's city: a measure it lacks is the platform's or the hotline's
             owners = self.owners(s, question)
             if owners:
+                said = [m.text for m, f in question.subjects if named[0] in f]
                 named = owners
                 chosen, miss = self.pick(s, named[0], question)
+                # the owner's measure named after the hotline: 12320调阅健康档案 is 12320调阅, not all 调阅
+                own = [m for m in stats.measures(s, named[0]) for t in said
+                       if m.startswith(t) and m != t and m[len(t):] in question.context]
+                if len(set(own)) == 1:
+                    chosen, miss = own[:1], None
         if miss == "unheld":
             return self.unheld(s, dispatcher, question, named)
         if miss == "unknown":

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hotline import taxonomy
@@ -98,10 +98,18 @@ def request(session: Session, sender: str, *, crisis: bool = False, channel: str
     return entry
 
 
+# Built once; OPEN as plain comparisons (an IN list is rendered again at every execution).
+_OPEN_ENTRY_ID = (select(Handoff.__table__.c.id)
+                  .where(Handoff.__table__.c.sender == bindparam("sender"),
+                         or_(*(Handoff.__table__.c.state == state for state in OPEN)))
+                  .order_by(Handoff.__table__.c.id.desc()).limit(1))
+
+
 def open_entry(session: Session, sender: str) -> Handoff | None:
-    """The sender's waiting or taken entry, if any."""
-    return session.scalar(select(Handoff).where(Handoff.sender == sender, Handoff.state.in_(OPEN))
-                          .order_by(Handoff.id.desc()).limit(1))
+    """The sender's waiting or taken entry, if any. Its id first, from the table: the gateway asks this
+    of every message, and nearly every time there is none (no entity to load)."""
+    entry_id = session.scalar(_OPEN_ENTRY_ID, {"sender": sender})
+    return None if entry_id is None else session.get(Handoff, entry_id)
 
 
 def get(session: Session, entry_id: int) -> Handoff:

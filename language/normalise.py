@@ -21,7 +21,7 @@ from functools import lru_cache
 # Emoji that stand for an object the crisis rules look for: read as its word, not dropped.
 EMOJI_WORDS = {
     "🔪": "刀", "🗡": "刀", "💊": "药", "🪢": "绳", "⚰": "棺材", "🪦": "墓", "💀": "死", "☠": "死",
-    "🩸": "血", "🌉": "桥", "🏢": "楼", "🔫": "枪",
+    "🩸": "血", "🌉": "桥", "🌊": "浪", "🏢": "楼", "🔫": "枪",
 }
 # WeChat's built-in faces as they arrive in text: [微笑] [捂脸] [Facepalm] (1–6 letters or characters).
 _WECHAT_CODE = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")

@@ -117,6 +117,9 @@ async def ask(text: str, intent: str = "ask_statistics", entities=(), context=No
     ("省人医看糖尿病哪位医生好", [entity("hospital", "江苏省人民医院")], "1143"),
     # a hospital outside the bulletins that names a Nanjing district
     ("秦淮区妇幼保健所2023年定时数据上传量", [entity("period", "2023")], "68839057"),
+    # a fee, a wait on the phone: never printed, not the hotline's or the channels' figures
+    ("用12320挂号要不要手续费", [], "527519"),
+    ("打12320一般要等几分钟能接通", [], "527519"),
 ])
 async def test_what_the_bulletins_do_not_hold_is_said_and_no_other_figure_given(action_store, text, entities, absent):
     answer = await ask(text, entities=entities)
@@ -148,6 +151,11 @@ async def test_what_the_bulletins_do_not_hold_is_said_and_no_other_figure_given(
     # a measure the NLU heard (same-sounding 涧 for 间), not the 预约量 written inside it
     ("鼓楼医院2023年诊涧预约量", [entity("period", "2023", start=4, end=9),
                               entity("measure", "诊间预约", start=9, end=13)], "63946"),
+    # 12320 beside a measure the platform prints in full and by who read it: the 12320 part, not the whole
+    ("12320一共调阅了多少健康档案", [], "63万"),
+    # 同仁 is 南京同仁医院, not a name the store lacks answered with the platform's total
+    ("同仁医院2023年小计", [entity("period", "2023")], "2240"),
+    ("同仁2023年小计", [entity("period", "2023")], "2240"),
 ])
 async def test_the_figure_asked_is_found_in_the_words_people_use(action_store, text, entities, figure):
     answer = await ask(text, entities=entities)

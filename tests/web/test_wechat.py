@@ -638,13 +638,19 @@ async def test_a_crisis_gets_the_protocol_when_the_assistant_fails(rig_factory):
     assert await rig.ask(new_openid(), "鼓楼医院怎么挂号") == messages.UNAVAILABLE  # anything else: try again
 
 
-async def test_a_crisis_gets_the_protocol_when_the_store_is_down(rig_factory, tmp_path):
+async def test_a_crisis_gets_the_protocol_when_the_store_is_down(rig_factory):
     """No claim, no queue lookup: the detector still answers a person in crisis; anything else: try again."""
     from safety.replies import checkin_reply, crisis_reply
 
     rig = await rig_factory()
-    Path(rig.settings.database_url.removeprefix("sqlite:///")).unlink()
-    (tmp_path / "hotline.db").mkdir()  # not a database any more: every unit of work fails
+    database = Path(rig.settings.database_url.removeprefix("sqlite:///"))
+    while True:  # the gateway's heartbeat, in a worker thread, may open (and so re-create) it meanwhile
+        database.unlink(missing_ok=True)
+        try:
+            database.mkdir()  # not a database any more: every unit of work fails
+            break
+        except FileExistsError:
+            continue
     rig.app[ENGINE].dispose()  # no pooled connection to the old file either
     assert await rig.ask(new_openid(), CRISIS) == crisis_reply().text
     assert await rig.ask(new_openid(), HOPELESS) == checkin_reply().text

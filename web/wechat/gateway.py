@@ -50,7 +50,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from wechatpy.messages import BaseMessage
 
-from database.work import in_thread
+from database.work import in_thread, session_factory
 from hotline import handoff, privacy
 from hotline.calllog import WECHAT_SENDER_PREFIX
 from hotline.settings import Settings
@@ -199,7 +199,7 @@ class Gateway:
         self._key = settings.secret_key
         self._rasa = settings.rasa_instances  # one Rasa server or several (web/rasa.py routes)
         self._placement = placement  # the servers share no conversations: moves are told (web/rasa.py)
-        self._engine = engine
+        self._sessions = session_factory(engine)  # one factory: each message's units of work use it
         self._http = http
         self._api = api
         self._clock = clock
@@ -637,7 +637,7 @@ class Gateway:
 
     async def _db(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``work(session, *args, **kwargs)`` in one transaction, in a worker thread."""
-        return await in_thread(self._engine, work, *args, **kwargs)
+        return await in_thread(self._sessions, work, *args, **kwargs)
 
     async def close(self) -> None:
         """Let answers in progress finish (up to ``drain_timeout``), then release the claims of those
