@@ -620,7 +620,9 @@ _ASKING_WORDS = {"在哪", "怎么走", "几点", "开门", "上班时间", "营
 _RANKING = re.compile(r"排序|排名|排行|前\s*\d+|前[一二两三四五六七八九十]+(?:名|位|家|个)?|top\s*\d|最多的|最少的"
                       # bottom N and N extremes (倒数三个, 末三位, 最低三个)
                       r"|倒数(?:第)?\s*(?:\d{1,2}|[一二两三四五六七八九十])|末\s*(?:\d{1,2}|[一二两三四五六七八九十])\s*(?:名|位|个|家)"
-                      r"|(?:最低|最少|最高|最多)的?\s*(?:\d{1,2}|[一二两三四五六七八九十])\s*(?:个|名|位|家)")
+                      r"|(?:最低|最少|最高|最多)的?\s*(?:\d{1,2}|[一二两三四五六七八九十])\s*(?:个|名|位|家)"
+                      # an agent's 后三 (the last three), not 前后三天 or 以后三个月
+                      r"|(?<![前之以然最])后\s*(?:\d{1,2}|[一二两三四五六七八九十])(?!个月|[月天年周日季期号\d])")
 # Words that ask for a total rather than one hospital's figure.
 _TOTAL = re.compile(r"合计|总计|总数|总量|总共|总额|全市|所有|全部|加起来|整个|平台|汇总|一共|共计")
 # 累计 said of a figure printed only for the period (累计会诊例数 of a platform that prints the year's).

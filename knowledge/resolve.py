@@ -62,9 +62,13 @@ _NAMED_DOCTOR = re.compile(r"[王李张刘陈杨黄赵吴周徐孙马朱胡郭�
                            r"(?:医生|大夫|主任|教授|专家)")
 # Parts of a year the bulletins never split out: the year's figure is not an answer to them.
 _SUB_PERIOD = re.compile(r"[第前后]?[一二三四1-4]季度|Q[1-4]|上半年|下半年|[上中下]旬|第[一二三四1-4]周|\d{1,2}\s*[-~至到]\s*\d{1,2}\s*月"
-                         r"|每[天日周月]|日均|月均|平均每")
+                         r"|每[天日周月]|日均|月均|平均每"
+                         # the first or last months of a year (前三个月, 后两个月, 最后一个月)
+                         r"|(?:[前后]|最后)\s*(?:\d{1,2}|[一二两三四五六七八九十]{1,2})\s*个月")
 
 
+# Words after a column's short name that make it a service's name instead (12320在线 + 咨询).
+_SERVICE_WORDS = ("咨询", "问诊", "答疑", "客服", "服务", "缴费", "支付")
 # A city or province's own hotline (吴忠市12320, 浙江省卫生热线): a place the store may not hold.
 _PLACE_HOTLINE = re.compile(r"([\u4e00-\u9fff]{2,3}?)[市省](?:的)?(?=12320|卫生热线|热线)")
 # How many days / machines / districts: the measure's own word for it (多少天 → 天数).
@@ -284,6 +288,8 @@ class Vocabulary:
             if "ordinary" in kinds:  # 全市一共: no name inside it
                 taken.append((start, end))
                 continue
+            if kinds == {"measure"} and text.startswith(_SERVICE_WORDS, end):
+                continue  # 12320在线咨询 is a service, not the column 12320在线(预约)
             if "name" in kinds and "measure" in kinds:
                 # 12320在线预约 is a channel and a column of the booking table: the column when
                 # another subject is named, the channel otherwise.

@@ -22,6 +22,7 @@ from functools import lru_cache
 EMOJI_WORDS = {
     "🔪": "刀", "🗡": "刀", "💊": "药", "🪢": "绳", "⚰": "棺材", "🪦": "墓", "💀": "死", "☠": "死",
     "🩸": "血", "🌉": "桥", "🌊": "浪", "🏢": "楼", "🔫": "枪",
+    "😂": "哈哈", "🤣": "哈哈",  # laughing: the crisis rules' joke marker (我不活了😂)
 }
 # WeChat's built-in faces as they arrive in text: [微笑] [捂脸] [Facepalm] (1–6 letters or characters).
 _WECHAT_CODE = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")

@@ -42,6 +42,9 @@ def classifier() -> CrisisClassifier:
     "我已经看不到明天了", "把美工刀磨了一整晚", "猫咪已经送给楼下奶奶了，她能照顾好",
     "拜托你们照顾好我的狗，门我没锁", "这些年谢谢你们照顾我，我先走一步了", "周末都来吃我的席",
     "买了去天堂的单程票", "🌉🌊 明天",
+    # round 13: a burden to one's children, better gone early, wanna die, going this week beside a body
+    # donation, the rooftop as where one is going
+    "活着就是拖累孩子，早点走了干净", "ngl wanna die", "器官捐献怎么登记？我下周就要走了", "问一下最高那栋楼，我要上天台。",
 ])
 def test_danger_signals_raise_the_full_protocol_without_any_classifier(text):
     assert crisis.assess(text, classifier=None).tier is crisis.Tier.HIGH
@@ -68,6 +71,8 @@ def test_hopelessness_alone_is_a_check_in(text):
     "那部电影里女主最后是怎么死的", "老人攒了一大瓶过期的安眠药，怎么处理", "在天台跳绳会不会吵到楼下？广场不让跳",
     # round 12: a jump as an event studied, charcoal as a hotpot's fuel
     "写论文需要跳河事件的统计数据", "老北京火锅是烧炭的吗，在包间吃安全吗",
+    # round 13: sausages hung with rope to dry, charcoal asked as safety, jumping into a river from a bridge
+    "香肠用麻绳吊起来风干要几天", "烧炭的时候要注意什么", "暑假孩子们从桥上跳水游泳，危险吗",
 ])
 def test_idioms_statistics_titles_and_paperwork_are_not_signals(text):
     assert not crisis.signals(crisis.normalise(text)), text
@@ -129,9 +134,13 @@ LEVELS = {  # set: (recall floor, full-protocol false-alarm ceiling, check-in ce
     # the fourteenth (session 13, written blind, never looked at line by line): 0.969, 2.1 %, 3.8 % before
     # round 11, 0.972, 1.8 %, 3.8 % after
     "crisis14": (0.97, 0.02, 0.045),
-    # the fifteenth (session 14, written blind, never looked at line by line): 0.986, 1.0 %, 6.7 % before
-    # round 12, 0.986, 1.0 % (4 of 390), 6.9 % after (crisis14 was the set looked at)
-    "crisis15": (0.98, 0.011, 0.07),
+    # the fifteenth (session 14): blind before and after round 12 (0.986, 1.0 %, 6.7 % → 0.986, 1.0 %, 6.9 %),
+    # then its misses and false alarms looked at (round 13): a seen set, held at its level after (1.0, 0.0 %,
+    # 7.7 %: the four false alarms are check-ins now)
+    "crisis15": (0.99, 0.005, 0.08),
+    # the sixteenth (session 14, written blind, never looked at): 0.961, 1.0 %, 5.6 % before round 13,
+    # 0.961, 0.8 %, 5.6 % after
+    "crisis16": (0.96, 0.01, 0.06),
 }
 
 

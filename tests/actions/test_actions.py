@@ -120,6 +120,9 @@ async def ask(text: str, intent: str = "ask_statistics", entities=(), context=No
     # a fee, a wait on the phone: never printed, not the hotline's or the channels' figures
     ("用12320挂号要不要手续费", [], "527519"),
     ("打12320一般要等几分钟能接通", [], "527519"),
+    # the last months of a year are not the year's figure; nor is cancelling a booking a channel's count
+    ("12320 2023年最后两个月受理了多少电话", [entity("period", "2023")], "527519"),
+    ("我的南京上挂的号如何取消", [], "110085"),
 ])
 async def test_what_the_bulletins_do_not_hold_is_said_and_no_other_figure_given(action_store, text, entities, absent):
     answer = await ask(text, entities=entities)
@@ -156,6 +159,10 @@ async def test_what_the_bulletins_do_not_hold_is_said_and_no_other_figure_given(
     # 同仁 is 南京同仁医院, not a name the store lacks answered with the platform's total
     ("同仁医院2023年小计", [entity("period", "2023")], "2240"),
     ("同仁2023年小计", [entity("period", "2023")], "2240"),
+    # an agent's column word: 12320在线 is the column 12320在线预约, not the hospital's 小计 (1143)
+    ("省人医 2023 12320在线", [entity("period", "2023")], "951"),
+    # the province's hotline named with 江苏省 before 12320热线: not Nanjing's 527519
+    ("2023年江苏省的12320热线接听多少人次", [entity("period", "2023")], "693507"),
 ])
 async def test_the_figure_asked_is_found_in_the_words_people_use(action_store, text, entities, figure):
     answer = await ask(text, entities=entities)
@@ -281,7 +288,7 @@ async def test_ranking_orders_the_table_and_counts_a_duplicated_row_once(action_
     assert len(names) == 5 and len(set(names)) == 5
 
 
-@pytest.mark.parametrize("said", ["19年10月电话预约 倒数三个", "19年10月电话预约末三位"])
+@pytest.mark.parametrize("said", ["19年10月电话预约 倒数三个", "19年10月电话预约末三位", "19年10月电话预约 后3"])
 async def test_the_last_n_are_a_ranking_from_the_bottom(action_store, said):
     """An agent's bottom-N without 排名 (倒数三个, 末三位), under whatever intent: a ranking, smallest first."""
     texts, _, _ = await run(ActionStatistics(), tracker(
