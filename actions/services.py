@@ -6,6 +6,7 @@ latest figures of the platforms or bodies that provide it, with their sources.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -24,6 +25,11 @@ from database.work import in_thread
 SERVICES = intents.SERVICES
 # Said when the store holds figures about a service but nothing on how to use it.
 ASK_12320 = "具体办理方式简报中没有写，可以拨打12320咨询，或让我为您转接人工坐席。"
+# Where to go and what to do to get a service (健康证去哪家体检机构办, 怎么申请): the way, or that the
+# bulletins do not say it; the service's figures are no answer to it. (远程影像怎么用 asks what it is:
+# its figures say that.)
+_HOWTO = re.compile(r"哪里|哪儿|哪家|去哪|在哪|什么地方|怎么(?:办|弄|申请|开通|注册|领|拿)|如何(?:办|申请|开通|注册|领)|流程|手续"
+                    r"|需要(?:带|准备|什么)|材料")
 
 
 class ActionServiceAnswer(Action):
@@ -52,9 +58,15 @@ class ActionServiceAnswer(Action):
         if intent == "remote_platform" and platforms:
             names = [n for n in names if n in platforms] or names
 
+        how = bool(_HOWTO.search(tracker.latest_message.get("text") or "")) and intent not in ("centre_contact", "about_12320")
+
         def work(s):
             if topic:
                 dispatcher.utter_message(text=queries.statement(s, topic).text)
+            if how:  # the way to do it, not the service's volumes
+                if not topic:
+                    dispatcher.utter_message(text=ASK_12320)
+                return
             answered = []
             for name in names:
                 answered += self.figures(s, dispatcher, name, service.measures)

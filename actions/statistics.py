@@ -105,7 +105,8 @@ class ActionStatistics(Action):
             owners = self.owners(s, question)
             if owners:
                 said = [m.text for m, f in question.subjects if named[0] in f]
-                named = owners
+                # 南京 vs 全省: the city gives way to its owner, the other subject stays
+                named = owners + [other for other in named[1:] if other not in owners]
                 chosen, miss = self.pick(s, named[0], question)
                 # the owner's measure named after the hotline: 12320调阅健康档案 is 12320调阅, not all 调阅
                 own = [m for m in stats.measures(s, named[0]) for t in said
@@ -257,6 +258,9 @@ class ActionStatistics(Action):
             return []
         if stats.ranked_holders(s, best_measure) and not _TOTAL.search(question.text):
             return []  # a hospital column with no hospital named: the total only when a total is asked
+        if any(stats.ranked_holders(s, m) for m in stats.family(best_measure)) and _unknown_name(vocab, best_measure, question) \
+                and not _TOTAL.search(question.text):
+            return []  # 华世佳宝 预约小计: a name we do not hold, never the platform's total in its place
         return owners
 
     @staticmethod
@@ -630,6 +634,23 @@ _CUMULATIVE_ONLY = re.compile(r"累计")
 _MONEY = re.compile(r"多少钱|金额|元\b|收入")
 
 
+# How something is done (预约方式, 怎么约): never a lookup of a figure.
+_HOW = re.compile(r"方式|方法|怎么|怎样|如何|流程|步骤|途径")
+
+
+def _unknown_name(vocab: Vocabulary, measure: str, question: Question) -> bool:
+    """Whether the question holds a run of two or more characters that neither the measure's names
+    nor the fillers explain, where a hospital's name would stand (华世佳宝 2019.10 预约小计)."""
+    words = _FILLER.sub(" ", question.context)
+    for name in sorted(vocab.measure_names.get(measure, {measure}) | set().union(
+            *(vocab.measure_names.get(m, {m}) for m in stats.family(measure))), key=len, reverse=True):
+        words = words.replace(name, " ")
+    used = set("".join(vocab.measure_names.get(measure, {measure})))
+    # a part of a name the store holds (自助智能服务终端 of 医疗自助智能服务终端) is no unknown name
+    return any(len([c for c in run if c not in used]) >= 2 and not any(run in name for name in vocab.names)
+               for run in re.findall(r"[\u4e00-\u9fff]{2,}", words))
+
+
 def _content(context: str) -> bool:
     """Whether words other than fillers are left: a measure was named, in words we do not know."""
     return len(_FILLER.sub("", context)) >= 2
@@ -665,9 +686,14 @@ def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False, unh
         return True
     if any(e.get("entity") == "period" for e in entities):
         return True
+    if follow_up and len(question.subject_list) == 1 and not _content(question.context):
+        return True  # 苏州市 right after 南通市's figure: the same figure of another subject
     named = question.measures or any(e.get("entity") == "measure" for e in entities)
-    # a measure named right after a figure (那自助终端缴费呢) is the next figure
-    return bool(named) and (follow_up or bool(_QUANTITY.search(text)))
+    # a measure named right after a figure (那自助终端缴费呢) is the next figure; a subject and a
+    # measure named together (鼓楼地址, 省口腔实时上传天数) are a lookup, an agent's shorthand
+    lookup = bool(question.subject_list) and not _HOW.search(text) and not all(
+        m.text in GENERIC_MEASURE_WORDS for m, _ in question.measures)  # 省级机关医院 体检中心 预约方式: how, not how many
+    return bool(named) and (follow_up or bool(_QUANTITY.search(text)) or lookup)
 
 
 def asks_column(s, message: Dict[Text, Any], last_subject: Optional[str]) -> bool:

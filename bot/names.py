@@ -315,6 +315,8 @@ _PERIODS = [
     (re.compile(r"(?<!\d)(20\d{2})(?:\s*年度?(?!\s*\d{1,2}\s*月)|(?![\d年.\-/]))"), "year"),
     (re.compile(r"(?<=12320)(20\d{2})\s*年度?(?!\s*\d{1,2}\s*月)"), "year"),
     (re.compile(r"(?<!\d)(\d{2})\s*年(?!\s*\d{1,2}\s*月|\s*[一二三四五六七八九十]+月)"), "year"),
+    # a two-digit year with the word for the whole year (心电病例 23全年 vs 19年10月)
+    (re.compile(r"(?<![\d.])(1[5-9]|2[0-6])(?=\s*(?:全年|整年|年度|一整年))"), "year_whole"),
     # an agent's bare two-digit year between spaces (鼓楼医院 23 电话预约), in the bulletins' range
     (re.compile(r"(?:(?<=\s)|^)(1[5-9]|2[0-6])(?=\s|$)"), "bare_year"),
     (re.compile(rf"(?<![\d年]){_MONTH}\s*月份?(?![\d日号])"), "month"),
@@ -360,6 +362,8 @@ def find_periods(text: str) -> list[Found]:
             elif kind == "year":
                 if len(m.group(1)) == 2 and "年" not in m.group(0):
                     continue
+                value = _year(m.group(1))
+            elif kind == "year_whole":
                 value = _year(m.group(1))
             elif kind == "bare_year":
                 # not a count: 前 20, 20 名, 15 家

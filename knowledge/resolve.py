@@ -306,6 +306,7 @@ class Vocabulary:
             elif "unheld" in kinds and word not in measure_names:
                 question.unheld.append(word)
             taken.append((start, end))
+        question.measures.sort(key=lambda found: found[0].start)  # as asked (市12345 和 省12345), not longest first
         self._later_measures(spans, question)
         self._shared_tails(text, question, taken)
         for match in _PLACE_HOTLINE.finditer(text):
@@ -422,7 +423,8 @@ class Vocabulary:
             if kind == "district" and any(
                     f[0].kind == "hospital" and mention.text in f[0].name for _, f in question.subjects):
                 continue  # 溧水那个鼓楼南部院区: the district says where the hospital is (南部院区(溧水))
-            if kind == "hotline" and kinds & {"city", "hospital", "district", "channel", "platform"}:
+            if kind == "hotline" and kinds & {"city", "hospital", "district", "channel", "platform"} and not (
+                    (found[0].name == "江苏省12320卫生热线" or mention.text.startswith("南京")) and self._compared(question, mention)):
                 continue
             if kind in ("channel", "platform") and kinds & {"hospital", "district"}:
                 question.qualifiers.append(found[0])
@@ -438,6 +440,17 @@ class Vocabulary:
                 continue  # 江苏全省…12320: the province's hotline, not Nanjing's
             keep.append((mention, found))
         question.subjects = keep
+
+    @staticmethod
+    def _compared(question: Question, mention: Mention) -> bool:
+        """南京接听量vs全省: the province's hotline set against another subject, not qualifying it."""
+        for other, found in question.subjects:
+            if other == mention:
+                continue
+            between = question.text[min(other.end, mention.end):max(other.start, mention.start)]
+            if re.search(r"vs|和|与|跟|对比|比较|相比|比", between, re.I):
+                return True
+        return False
 
     @staticmethod
     def _context(text: str, question: Question, hints: list[dict]) -> str:
@@ -604,10 +617,18 @@ class Vocabulary:
             start, end = int(hint.get("start", -1)), int(hint.get("end", -1))
             # 高纯人民医院 is 南京市高淳人民医院 heard by voice input, not a hospital outside the bulletins
             heard = hint.get("heard") and hint.get("typo") in question.foreign
-            if value in have or not heard and any(start < e and end > s for s, e in taken):
+            # 南京市中医远 is 南京市中医院 misspelt, not the city 南京 and three unknown characters: a
+            # longer name the NLU heard replaces the shorter names found inside it, and only those
+            inner = [(m, f) for m, f in question.subjects if start <= m.start and m.end <= end and m.end - m.start < end - start]
+            if not hint.get("typo") or kind != "hospital" or _INSTITUTION.sub("", question.text[max(0, start):end]) in _GENERIC_LEFT:
+                inner = []  # 约南京医院: Nanjing's hospitals, not 南京市一医院 heard; 南京 12320: two names
+            inner_spans = {(m.start, m.end) for m, _ in inner}
+            if value in have or not heard and any(start < e and end > s for s, e in taken if (s, e) not in inner_spans):
                 continue
             found = [s for s in self.names.get(value, []) if s.kind == kind]
             if found:
+                for item in inner:
+                    question.subjects.remove(item)
                 if heard:  # only once it names a subject: else the name stays foreign, never a total
                     question.foreign.remove(hint.get("typo"))
                 question.subjects.append((Mention(start, end, str(hint.get("typo") or value)), found[:1]))

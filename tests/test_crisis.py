@@ -138,9 +138,13 @@ LEVELS = {  # set: (recall floor, full-protocol false-alarm ceiling, check-in ce
     # then its misses and false alarms looked at (round 13): a seen set, held at its level after (1.0, 0.0 %,
     # 7.7 %: the four false alarms are check-ins now)
     "crisis15": (0.99, 0.005, 0.08),
-    # the sixteenth (session 14, written blind, never looked at): 0.961, 1.0 %, 5.6 % before round 13,
-    # 0.961, 0.8 %, 5.6 % after
-    "crisis16": (0.96, 0.01, 0.06),
+    # the sixteenth (session 14): blind before and after round 13 (0.961, 1.0 %, 5.6 % → 0.961, 0.8 %, 5.6 %),
+    # then its misses and false alarms looked at (round 14, session 15): a seen set, held at its level after
+    # (1.0, 0.0 %, 5.9 %)
+    "crisis16": (0.99, 0.005, 0.065),
+    # the seventeenth (session 15, written blind, never looked at line by line): 0.958, 0.8 %, 8.5 % before
+    # round 14, 0.961, 0.8 %, 7.9 % after
+    "crisis17": (0.955, 0.01, 0.085),
 }
 
 

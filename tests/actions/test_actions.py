@@ -346,6 +346,27 @@ async def test_a_named_platform_is_the_only_one_answered(action_store):
     assert "远程心电" not in answer and "会诊6887例" in answer
 
 
+@pytest.mark.parametrize("text, asked", [
+    ("华世佳宝 2019.10 预约小计", "2019-10"),        # a hospital outside the bulletins, no 医院 in its name
+    ("2023南京接听量vs全省", "2023"),
+])
+async def test_an_unknown_name_is_never_answered_with_a_total_and_both_sides_are_compared(action_store, text, asked):
+    texts, _, _ = await run(ActionStatistics(), tracker(text, "ask_statistics", [entity("period", asked)]))
+    answer = "\n".join(texts)
+    if "华世佳宝" in text:
+        assert "385961" not in answer and "没有" in answer  # not the platform's 合计
+    else:
+        assert "527519" in answer and "693507" in answer   # Nanjing's and the province's
+
+
+async def test_where_to_get_a_service_is_not_answered_with_its_figures(action_store):
+    """健康证去哪家体检机构办: the bulletins do not say where; the certificates issued are no answer."""
+    texts, _, _ = await run(ActionServiceAnswer(), tracker("健康证办理要去哪家体检机构", "health_certificate", []))
+    answer = "\n".join(texts)
+    assert "12320" in answer and "没有写" in answer
+    assert "191.69万" not in answer and "来源：" not in answer
+
+
 async def test_booking_guidance_for_a_hospital_in_the_tables(action_store):
     texts, events, _ = await run(ActionBookingGuidance(), tracker(
         "鼓楼", "inform", slots={"booking_hospital": "南京鼓楼医院"}))

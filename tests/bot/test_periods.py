@@ -17,6 +17,7 @@ from bot.names import NameMatcher, find_periods, measure_vocabulary
     ("19年10月份市儿童医院", ["2019-10"]),
     ("2023年和2019年10月分别多少", ["2023", "2019-10"]),
     ("拨打12320咨询", []),                  # the hotline's number is no year
+    ("心电病例采集 23全年 vs 19年10月", ["2023", "2019-10"]),  # a two-digit year with 全年
 ])
 def test_periods_in_the_forms_agents_type(text, periods):
     assert [f.value for f in find_periods(text)] == periods

@@ -75,6 +75,22 @@ def test_a_hospital_name_one_character_off_another_is_not_taken_for_it(vocab):
     assert "南京钟山医院" in question.foreign and not names(question)
 
 
+def test_a_misspelt_hospital_the_nlu_heard_replaces_the_city_inside_it(vocab):
+    """南京市中医远 is 南京市中医院 with a slip, not the city 南京 and an unknown word (which was answered
+    with the platform's total); 约南京医院 stays Nanjing's hospitals, whatever the NLU matched."""
+    hint = {"entity": "hospital", "value": "南京市中医院", "start": 0, "end": 6, "typo": "南京市中医远"}
+    assert names(vocab.read("南京市中医远2023年预约小计一共多少", [hint])) == ["南京市中医院"]
+    text = "2023年通过江苏省预约挂号网约南京医院的有多少"
+    start = text.index("南京医院")
+    hint = {"entity": "hospital", "value": "南京市第一医院", "start": start, "end": start + 4, "typo": "南京医院"}
+    assert "南京市第一医院" not in names(vocab.read(text, [hint]))
+
+
+def test_the_province_set_against_nanjing_is_asked_too(vocab):
+    """南京接听量vs全省: two subjects compared; 苏州12320 is Suzhou's row of the province's table."""
+    assert set(names(vocab.read("2023南京接听量vs全省"))) == {"南京", "江苏省12320卫生热线"}
+
+
 def test_the_vocabulary_outlives_the_session_that_read_it(engine):
     from sqlalchemy.orm import Session
 
