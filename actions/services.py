@@ -28,7 +28,7 @@ ASK_12320 = "具体办理方式简报中没有写，可以拨打12320咨询，�
 # Where to go and what to do to get a service (健康证去哪家体检机构办, 怎么申请): the way, or that the
 # bulletins do not say it; the service's figures are no answer to it. (远程影像怎么用 asks what it is:
 # its figures say that.)
-_HOWTO = re.compile(r"哪里|哪儿|哪家|去哪|在哪|什么地方|怎么(?:办|弄|申请|开通|注册|领|拿)|如何(?:办|申请|开通|注册|领)|流程|手续"
+_HOWTO = re.compile(r"哪里|哪儿|哪家|去哪|在哪|什么地方|怎么(?:给.{0,6})?(?:办|弄|申请|开通|注册|领|拿|绑|添加|关联|挂失|补办|激活|找回|修改)|如何(?:办|申请|开通|注册|领|绑|添加|挂失|补办)|流程|手续"
                     r"|需要(?:带|准备|什么)|材料")
 
 

@@ -504,8 +504,12 @@ class ActionStatistics(Action):
                 period = max(common)
         lines, facts, missing = [], [], []
         for subject in subjects:
+            own = measure
+            if question is not None and question.period and question.cumulative is None:
+                # 2023年远程影像会诊和远程心电会诊: each platform's figure of the year, not one's running total
+                own = _own_period(s, subject, measure, stats.measures(s, subject))
             try:
-                lookup = stats.figure(s, subject, measure, period)
+                lookup = stats.figure(s, subject, own, period)
             except NotFound:
                 missing.append(subject.name)
                 continue
@@ -518,7 +522,7 @@ class ActionStatistics(Action):
         if missing:
             text += f"\n简报中没有{'、'.join(missing)}的这项数据。"
         numbered = [f for f in facts if f.number is not None]
-        if len(numbered) >= 2 and len({f.period for f in numbered}) == 1:
+        if len(numbered) >= 2 and len({(f.period, f.scope) for f in numbered}) == 1:
             top = max(numbered, key=lambda f: f.number)
             text += f"\n{top.subject.name}的{top.measure}更多。"
         dispatcher.utter_message(text=f"{text}\n{sources(facts)}")
@@ -691,8 +695,9 @@ def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False, unh
     named = question.measures or any(e.get("entity") == "measure" for e in entities)
     # a measure named right after a figure (那自助终端缴费呢) is the next figure; a subject and a
     # measure named together (鼓楼地址, 省口腔实时上传天数) are a lookup, an agent's shorthand
-    lookup = bool(question.subject_list) and not _HOW.search(text) and not all(
-        m.text in GENERIC_MEASURE_WORDS for m, _ in question.measures)  # 省级机关医院 体检中心 预约方式: how, not how many
+    specific = [m for m, _ in question.measures if m.text not in GENERIC_MEASURE_WORDS]
+    # 省级机关医院 体检中心 预约方式: how, not how many; 平台调阅和12320调阅: two measures set side by side
+    lookup = not _HOW.search(text) and (bool(question.subject_list) and bool(specific) or len(specific) >= 2)
     return bool(named) and (follow_up or bool(_QUANTITY.search(text)) or lookup)
 
 

@@ -344,6 +344,7 @@ class Vocabulary:
         if found:
             question.sub_period = found.group(0)
         self._qualifiers(question)
+        question.subjects.sort(key=lambda found: found[0].start)  # as asked (鼓楼医院和省人医: 鼓楼 first)
         if len(question.measures) > 1:  # 第三方渠道预约: 第三方, not also 预约
             specific = [(m, f) for m, f in question.measures if m.text not in GENERIC_MEASURE_WORDS]
             question.measures = specific or question.measures

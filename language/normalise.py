@@ -21,7 +21,8 @@ from functools import lru_cache
 # Emoji that stand for an object the crisis rules look for: read as its word, not dropped.
 EMOJI_WORDS = {
     "🔪": "刀", "🗡": "刀", "💊": "药", "🪢": "绳", "⚰": "棺材", "🪦": "墓", "💀": "死", "☠": "死",
-    "🩸": "血", "🌉": "桥", "🌊": "浪", "🏢": "楼", "🔫": "枪",
+    "🩸": "血", "🌉": "桥", "🌊": "浪", "🏢": "楼", "🔫": "枪", "🦈": "鲨",  # 想自🦈: 自鲨, 自杀's homophone
+    "⬇": "↓",  # an arrow down after a bridge or a building (🌉⬇️)
     "😂": "哈哈", "🤣": "哈哈",  # laughing: the crisis rules' joke marker (我不活了😂)
 }
 # WeChat's built-in faces as they arrive in text: [微笑] [捂脸] [Facepalm] (1–6 letters or characters).

@@ -142,9 +142,11 @@ LEVELS = {  # set: (recall floor, full-protocol false-alarm ceiling, check-in ce
     # then its misses and false alarms looked at (round 14, session 15): a seen set, held at its level after
     # (1.0, 0.0 %, 5.9 %)
     "crisis16": (0.99, 0.005, 0.065),
-    # the seventeenth (session 15, written blind, never looked at line by line): 0.958, 0.8 %, 8.5 % before
-    # round 14, 0.961, 0.8 %, 7.9 % after
-    "crisis17": (0.955, 0.01, 0.085),
+    # the seventeenth (session 15): blind before and after round 14 (0.958, 0.8 %, 8.5 % → 0.961, 0.8 %, 7.9 %),
+    # then its misses and false alarms looked at (round 15): a seen set, held at its level after (1.0, 0.0 %, 8.5 %)
+    "crisis17": (0.99, 0.005, 0.09),
+    # the eighteenth (session 15, written blind, never looked at): 0.989, 2.3 %, 7.7 % before round 15 and after
+    "crisis18": (0.985, 0.025, 0.08),
 }
 
 

@@ -359,6 +359,15 @@ async def test_an_unknown_name_is_never_answered_with_a_total_and_both_sides_are
         assert "527519" in answer and "693507" in answer   # Nanjing's and the province's
 
 
+async def test_a_year_compared_is_each_subjects_figure_of_that_year(action_store):
+    """2023年远程影像会诊和远程心电会诊: 心电 prints its consultations as a running total (超1.3万) and as the
+    year's (1003例): the year's is compared, never the running total beside another's year."""
+    texts, _, _ = await run(ActionStatistics(), tracker(
+        "2023年远程影像会诊和远程心电会诊各是多少例", "compare_statistics", [entity("period", "2023")]))
+    answer = "\n".join(texts)
+    assert "6887" in answer and "1003" in answer and "1.3万" not in answer
+
+
 async def test_where_to_get_a_service_is_not_answered_with_its_figures(action_store):
     """健康证去哪家体检机构办: the bulletins do not say where; the certificates issued are no answer."""
     texts, _, _ = await run(ActionServiceAnswer(), tracker("健康证办理要去哪家体检机构", "health_certificate", []))
