@@ -649,9 +649,8 @@ def _unknown_name(vocab: Vocabulary, measure: str, question: Question) -> bool:
     for name in sorted(vocab.measure_names.get(measure, {measure}) | set().union(
             *(vocab.measure_names.get(m, {m}) for m in stats.family(measure))), key=len, reverse=True):
         words = words.replace(name, " ")
-    used = set("".join(vocab.measure_names.get(measure, {measure})))
     # a part of a name the store holds (自助智能服务终端 of 医疗自助智能服务终端) is no unknown name
-    return any(len([c for c in run if c not in used]) >= 2 and not any(run in name for name in vocab.names)
+    return any(vocab.unexplained(measure, run) >= 2 and not any(run in name for name in vocab.names)
                for run in re.findall(r"[\u4e00-\u9fff]{2,}", words))
 
 
