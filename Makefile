@@ -242,10 +242,11 @@ $(CRISIS_MODEL): $(CRISIS_FILES) $(APP_STAMP)
 	@mkdir -p $(@D)
 	$(APP_VENV)/bin/python -m safety.train --out $@
 
-# Crisis benchmark (bench/crisis.py): the detector on tests/eval/crisis18 (blind), crisis17, crisis16, crisis15, crisis14, crisis13, crisis12, crisis11, crisis10, crisis7 and crisis, then end to end through the
+# Crisis benchmark (bench/crisis.py): the detector on tests/eval/crisis19 (blind), crisis18, crisis17, crisis16, crisis15, crisis14, crisis13, crisis12, crisis11, crisis10, crisis7 and crisis, then end to end through the
 # REST channel of the real servers; BENCH_CRISIS_ARGS=--show lists every miss and false alarm.
 BENCH_CRISIS_ARGS ?=
 bench-crisis: setup $(MODEL)
+	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis19 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis18 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis17 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis16 $(BENCH_CRISIS_ARGS)
@@ -257,6 +258,7 @@ bench-crisis: setup $(MODEL)
 	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis10 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis7 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py $(BENCH_CRISIS_ARGS)
+	$(APP_VENV)/bin/python bench/crisis.py --e2e --sets tests/eval/crisis19 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --e2e --sets tests/eval/crisis18 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --e2e --sets tests/eval/crisis17 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --e2e --sets tests/eval/crisis16 $(BENCH_CRISIS_ARGS)
@@ -270,11 +272,12 @@ bench-crisis: setup $(MODEL)
 	$(APP_VENV)/bin/python bench/crisis.py --e2e $(BENCH_CRISIS_ARGS)
 
 # Answer benchmark (bench/answers.py): the question banks of tests/eval end to end through the REST
-# channel of the real servers: answers16/, answers6/ and answers/ (written blind, never tuned on) then answers15/, answers14/, answers13/, answers12/, answers11/, answers10/, answers9/, answers-seen8/, -seen7/, -seen5/, -seen4/, -seen2/ and
+# channel of the real servers: answers17/, answers6/ and answers/ (written blind, never tuned on) then answers16/, answers15/, answers14/, answers13/, answers12/, answers11/, answers10/, answers9/, answers-seen8/, -seen7/, -seen5/, -seen4/, -seen2/ and
 # answers-seen1/ (their errors were looked at); BENCH_ANSWERS_ARGS="--show wrong" prints the replies graded so.
 BENCH_ANSWERS_ARGS ?=
 .PHONY: bench-answers
 bench-answers: setup $(MODEL)
+	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers17/bank.tsv $(BENCH_ANSWERS_ARGS)
 	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers16/bank.tsv $(BENCH_ANSWERS_ARGS)
 	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers15/bank.tsv $(BENCH_ANSWERS_ARGS)
 	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers14/bank.tsv $(BENCH_ANSWERS_ARGS)
@@ -399,14 +402,14 @@ actions: setup $(STORE_STAMP)
 	@exec $(APP_VENV)/bin/python -m launcher.shell actions
 
 # The production shape on this machine's services (docs/configuration.md; launcher/endpoints.py): the
-# store and Rasa's trackers in PostgreSQL databases of their own (created when missing), Rasa's locks
-# in Redis, its events through RabbitMQ to the app, two Rasa servers the app spreads conversations
-# over. Each PROD_* can be given on the command line (make run-prod PROD_PG=postgresql://...).
+# store in a PostgreSQL database of its own (created when missing), Rasa's conversations and locks in
+# Redis, its events through RabbitMQ to the app, two Rasa servers the app spreads conversations over
+# (PROD_TRACKER_STORE_URL=$(PROD_PG)/hotline_rasa: the conversations in PostgreSQL instead, slower). Each PROD_* can be given on the command line (make run-prod PROD_PG=postgresql://...).
 # RabbitMQ's guest account only works on loopback: a real deployment passes its own credentials.
 PROD_PG ?= postgresql://postgres@127.0.0.1:5432
 PROD_DATABASE_URL ?= $(PROD_PG)/hotline
-PROD_TRACKER_STORE_URL ?= $(PROD_PG)/hotline_rasa
 PROD_LOCK_STORE_URL ?= redis://127.0.0.1:6379/1
+PROD_TRACKER_STORE_URL ?= $(PROD_LOCK_STORE_URL)
 PROD_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672
 PROD_RASA_SERVERS ?= 2
 

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from knowledge import queries
 
 from actions.db import sessions, settings, write
-from actions.statistics import ActionStatistics, asks_for_figure
+from actions.statistics import ActionStatistics, asks_for_figure, only_a_lookup
 from actions.complaints import FORM_SLOTS as COMPLAINT_SLOTS
 from hotline import contacts, handoff, intents
 from database.work import in_thread
@@ -39,6 +39,9 @@ class ActionHumanHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if await in_thread(sessions(), only_a_lookup, tracker.latest_message):
+            # 23人工服务: the hotline's count of calls its people answered, not a request for one
+            return await ActionStatistics().run(dispatcher, tracker, domain)
         config = settings()
         crisis = _crisis_in_session(tracker)
         open_now = handoff.within_hours(config.handoff_hours)
@@ -91,6 +94,10 @@ class ActionMedicalAdvice(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if await in_thread(sessions(), only_a_lookup, tracker.latest_message,
+                           follow_up=bool(tracker.get_slot("stats_subject"))):
+            # 高血压 right after a district's archive count: that district's hypertension records
+            return await ActionStatistics().run(dispatcher, tracker, domain)
         if URGENT.search(tracker.latest_message.get("text") or ""):
             await _say(dispatcher, "medical_urgent")
         await _say(dispatcher, "medical")

@@ -254,9 +254,12 @@ class ActionStatistics(Action):
                 best, owners, best_measure = found, [subject], measure
             elif found == best and subject not in owners:
                 owners.append(subject)
+        if len(owners) > 1 and question.period:
+            # 2023 电话预约: the hotline's; the platform prints it for 2019-10 only
+            owners = [o for o in owners if question.period in stats.periods(s, subject_id=o.id, measure=best_measure)] or owners
         if len(owners) != 1:
             return []
-        if stats.ranked_holders(s, best_measure) and not _TOTAL.search(question.text):
+        if stats.ranked_holders(s, best_measure, question.period) and not _TOTAL.search(question.text):
             return []  # a hospital column with no hospital named: the total only when a total is asked
         if any(stats.ranked_holders(s, m) for m in stats.family(best_measure)) and _unknown_name(vocab, best_measure, question) \
                 and not _TOTAL.search(question.text):
@@ -613,7 +616,7 @@ class ActionStatistics(Action):
 
 
 # Stop words of a statistics question: what is left once they, names and periods are gone names a measure.
-_FILLER = re.compile(r"[\s\d\W_a-zA-Z]|多少|几|是|的|了|吗|呢|呀|啊|吧|有|一共|总共|共|请问|请|查|一下|麻烦|你好|您好|想|问"
+_FILLER = re.compile(r"[\s\d\W_a-zA-Z]|多少|几|是|的|了|吗|呢|呀|啊|吧|有|一共|总共|共|请问|请|查|一下|麻烦|你好|您好|想|问|咱们|咱|我们|你们"
                      r"|个|年|月|份|度|全|时候|那|换成|换|这|数据|情况|简报|里|中|在|通过|用|统计|是多少|呢|和|与|跟|各|分别"
                      r"|给我|帮我|告诉|看看|看|下|能|可以|知道|我|你|要|再|还|又|说|谢谢|收到|好|按|顺序|途径|渠道|分"
                      r"|南京|医院|市|区|平台|系统|号|约|挂|累计|截至|截止|为止|目前|至今|底|张|份|次|条|台|家|人次|例"
@@ -698,6 +701,20 @@ def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False, unh
     # 省级机关医院 体检中心 预约方式: how, not how many; 平台调阅和12320调阅: two measures set side by side
     lookup = not _HOW.search(text) and (bool(question.subject_list) and bool(specific) or len(specific) >= 2)
     return bool(named) and (follow_up or bool(_QUANTITY.search(text)) or lookup)
+
+
+def only_a_lookup(s, message: Dict[Text, Any], *, follow_up: bool = False) -> bool:
+    """A printed measure and nothing else but a period or a name (23人工服务, 19年10月 心理危机干预; 高血压
+    right after a figure, ``follow_up``): an agent's or a resident's lookup, whatever intent its words
+    resemble (a request for a person, a medical question)."""
+    entities = message.get("entities") or []
+    question = vocabulary(s).read(message.get("text") or "", entities)
+    specific = [m for m, _ in question.measures if m.text not in GENERIC_MEASURE_WORDS]
+    dated = any(e.get("entity") == "period" for e in entities)
+    rest = list(question.context)  # the text with its names and periods blanked: blank the measures too
+    for mention, _ in question.measures:
+        rest[mention.start:mention.end] = " " * (mention.end - mention.start)
+    return bool(specific) and (dated or follow_up) and not _content("".join(rest)) and not question.unheld
 
 
 def asks_column(s, message: Dict[Text, Any], last_subject: Optional[str]) -> bool:

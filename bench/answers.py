@@ -49,8 +49,8 @@ TRAPS = ("trap_city", "trap_hospital", "trap_period", "trap_measure", "unanswera
 GRADES = ("exact", "extra", "wrong", "not held", "other", "silent")
 # How an answer says the bulletins do not hold something.
 _REFUSAL = re.compile(r"没有|不掌握|未收录|无法提供|不能提供|查不到|暂无|不包含|未载|不在简报|并非|不是简报")
-# A figure in a reply: digits with an optional decimal part and 万/亿.
-_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?:万|亿)?(?![\d.])")
+# A figure: digits, a decimal part, 万/亿; a ratio as printed (9/11, 78/129) is one figure, not two.
+_NUMBER = re.compile(r"(?<![\d./])\d+(?:\.\d+)?(?:/\d+)?(?:万|亿)?(?![\d./])")
 # List markers and places that are not figures: "1. ", "第3名", "前5名".
 _MARKERS = re.compile(r"(?m)^\s*\d+\.\s|第\d+名|前\d+名|后\d+名|\d+年|\d+月|\d+项")
 

@@ -5,9 +5,9 @@
 
 It starts the real processes on free loopback ports (launcher/stack.py, as tests/e2e and tests/prod do):
 ``default`` is the embedded shape of ``make run`` (SQLite store in a temporary HOTLINE_VAR_DIR, one
-Rasa server); ``prod`` the shape of ``make run-prod`` (two Rasa servers; the store and Rasa's trackers
-in PostgreSQL databases of its own, a Redis database for Rasa's locks, a RabbitMQ queue of its own,
-all removed afterwards). The app runs the WeChat gateway in safe (AES) mode, its customer-service
+Rasa server); ``prod`` the shape of ``make run-prod`` (two Rasa servers; the store in a PostgreSQL database
+of its own, a Redis database for Rasa's conversations and locks, a RabbitMQ queue of its own, all
+removed afterwards; ``--trackers-on-postgresql``: the conversations in a PostgreSQL database too). The app runs the WeChat gateway in safe (AES) mode, its customer-service
 API pointed at a loopback fake (tests/wechat_fake.py): nothing leaves the machine.
 
 N residents (``--residents``, default 20) then talk at once, each looping over realistic multi-turn
@@ -252,7 +252,7 @@ def _ingest(database_url: str, seeds: list[Path], env: dict[str, str]) -> None:
 
 
 def build(config: str, var_dir: Path, seeds: list[Path], say, cleanup: list,
-          rasa_servers: int | None = None) -> System:
+          rasa_servers: int | None = None, trackers_on_postgresql: bool = False) -> System:
     """The environment and Stack of a configuration (its databases provisioned); not started yet.
     What has to be removed afterwards goes into ``cleanup`` as soon as it exists."""
     (api_port,) = free_ports(1)
@@ -272,12 +272,15 @@ def build(config: str, var_dir: Path, seeds: list[Path], say, cleanup: list,
     else:
         run = uuid.uuid4().hex[:10]
         pg = make_url(PG_ADMIN_URL)
+        # A Redis database (Rasa's conversations and locks, as make run-prod) and a queue of its own:
+        # a test run at the same time does not meet it. --trackers-on-postgresql: the former shape.
+        redis_db = f"{REDIS_URL.rstrip('/')}/{1 + int(run, 16) % 15}"
+        trackers = (pg.set(database=f"hotline_load_{run}_rasa").render_as_string(hide_password=False)
+                    if trackers_on_postgresql else redis_db)
         env.update({
             "DATABASE_URL": pg.set(database=f"hotline_load_{run}").render_as_string(hide_password=False),
-            "HOTLINE_TRACKER_STORE_URL": pg.set(database=f"hotline_load_{run}_rasa")
-            .render_as_string(hide_password=False),
-            # A Redis database and a queue of its own: a test run at the same time does not meet it.
-            "HOTLINE_LOCK_STORE_URL": f"{REDIS_URL.rstrip('/')}/{1 + int(run, 16) % 15}",
+            "HOTLINE_TRACKER_STORE_URL": trackers,
+            "HOTLINE_LOCK_STORE_URL": redis_db,
             "HOTLINE_RABBITMQ_URL": RABBITMQ_URL, "HOTLINE_RABBITMQ_QUEUE": f"hotline_load_{run}"})
         settings = Settings.from_env(env)
         check_redis(REDIS_URL)
@@ -540,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--residents", type=int, default=20, help="concurrent conversations (20)")
     parser.add_argument("--rasa-servers", type=int, default=None,
                         help="default shape: Rasa servers (default: as make run, one per core)")
+    parser.add_argument("--trackers-on-postgresql", action="store_true",
+                        help="prod: Rasa's conversations in PostgreSQL (Rasa's SQL store), not Redis")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds not measured (10)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds measured (60)")
     parser.add_argument("--rate", type=float, default=TARGETS["messages_per_s"],
@@ -571,7 +576,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         say(f"== loadtest, {args.config} configuration: starting the system (var: {var_dir})")
         started = time.monotonic()
-        system = build(args.config, var_dir, seeds, say, cleanup, rasa_servers=args.rasa_servers)
+        system = build(args.config, var_dir, seeds, say, cleanup, rasa_servers=args.rasa_servers,
+                       trackers_on_postgresql=args.trackers_on_postgresql)
         system.stack.start()
         system.stack.wait_ready(START_TIMEOUT, report=lambda s, t: say(f"   {s.name} ready after {t:.0f} s"))
         say(f"   started in {time.monotonic() - started:.0f} s")

@@ -319,6 +319,8 @@ _PERIODS = [
     (re.compile(r"(?<![\d.])(1[5-9]|2[0-6])(?=\s*(?:全年|整年|年度|一整年))"), "year_whole"),
     # an agent's bare two-digit year between spaces (鼓楼医院 23 电话预约), in the bulletins' range
     (re.compile(r"(?:(?<=\s)|^)(1[5-9]|2[0-6])(?=\s|$)"), "bare_year"),
+    # ... or in front of the message, the words right after it (23医疗投诉, 19心理危机干预)
+    (re.compile(r"^(1[5-9]|2[0-6])(?=[\u4e00-\u9fff])"), "bare_year"),
     (re.compile(rf"(?<![\d年]){_MONTH}\s*月份?(?![\d日号])"), "month"),
     (re.compile(r"去年|上一年"), "last_year"),
     (re.compile(r"前年"), "year_before_last"),
@@ -368,7 +370,12 @@ def find_periods(text: str) -> list[Found]:
             elif kind == "bare_year":
                 # not a count: 前 20, 20 名, 15 家
                 before, after = text[:m.start()].rstrip()[-1:], text[m.end():].lstrip()[:1]
-                if before in ("前", "后", "第", "p") or after in ("名", "个", "家", "位", "条", "次", "人", "岁", "天"):
+                if text[m.end():].lstrip().startswith("人工"):
+                    after = ""  # 23人工服务: the measure, not 23 people
+                if before in ("前", "后", "第", "p") or after in (
+                        "名", "个", "家", "位", "条", "次", "人", "岁", "天", "号", "日", "点", "楼", "层", "床", "元", "块",
+                        "分", "周", "小", "万", "多", "期", "台", "只", "张", "份", "例", "件", "项", "种", "米", "公", "克",
+                        "斤", "度", "秒", "届", "级", "班", "路", "栋", "幢", "室", "间", "年", "月", "余", "来", "左", "以", "元"):
                     continue
                 value = _year(m.group(1))
             elif kind == "month":

@@ -344,10 +344,14 @@ class Vocabulary:
         if found:
             question.sub_period = found.group(0)
         self._qualifiers(question)
+        self._parallel(question)
         question.subjects.sort(key=lambda found: found[0].start)  # as asked (鼓楼医院和省人医: 鼓楼 first)
         if len(question.measures) > 1:  # 第三方渠道预约: 第三方, not also 预约
             specific = [(m, f) for m, f in question.measures if m.text not in GENERIC_MEASURE_WORDS]
             question.measures = specific or question.measures
+        if any(f[0] != "合计" and f[0].endswith("合计") for _, f in question.measures):
+            # 分途径预约加起来合计: the total that table prints (线上预约数量合计), not also the booking table's 合计
+            question.measures = [(m, f) for m, f in question.measures if m.text != "合计"]
         question.context = self._context(text, question, hints)
         if CUMULATIVE_WORDS.search(text):
             question.cumulative = True
@@ -441,6 +445,21 @@ class Vocabulary:
                 continue  # 江苏全省…12320: the province's hotline, not Nanjing's
             keep.append((mention, found))
         question.subjects = keep
+
+    @staticmethod
+    def _parallel(question: Question) -> None:
+        """A name written short right after one written in full (南京市第一医院和第二医院): of its
+        candidates, the one that is the first's beginning (南京市) and the short name."""
+        out = []
+        for mention, found in question.subjects:
+            if len(found) > 1:
+                written = [other.text for other, f in question.subjects if other != mention and len(f) == 1]
+                alike = [ref for ref in found if ref.name.endswith(mention.text) and len(ref.name) > len(mention.text)
+                         and any(text.startswith(ref.name[:-len(mention.text)]) for text in written)]
+                if len(alike) == 1:
+                    found = alike
+            out.append((mention, found))
+        question.subjects = out
 
     @staticmethod
     def _compared(question: Question, mention: Mention) -> bool:

@@ -87,11 +87,14 @@ def all_measures(session: Session) -> list[str]:
     return sorted(set(session.scalars(select(Fact.measure).distinct())))
 
 
-def ranked_holders(session: Session, measure: str) -> bool:
-    """Whether hospitals, districts, channels or cities print the measure (a column of their table)."""
+def ranked_holders(session: Session, measure: str, period: str | None = None) -> bool:
+    """Whether hospitals, districts, channels or cities print the measure (a column of their table),
+    in ``period`` when one is given (电话预约 is a hospital column of 2019-10 only)."""
     query = (select(Fact.id).join(Subject, Fact.subject_id == Subject.id)
-             .where(Fact.measure == measure, Subject.kind.in_(RANKED_KINDS)).limit(1))
-    return session.scalar(query) is not None
+             .where(Fact.measure == measure, Subject.kind.in_(RANKED_KINDS)))
+    if period is not None:
+        query = query.where(Fact.period == period)
+    return session.scalar(query.limit(1)) is not None
 
 
 def periods(session: Session, *, subject_id: int | None = None, measure: str | None = None) -> list[str]:

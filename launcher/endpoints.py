@@ -15,9 +15,11 @@ made here, from ``Settings``, in two parts:
 
 Backends (docs/configuration.md):
 
-- tracker store (HOTLINE_TRACKER_STORE_URL): Rasa's SQL tracker store on PostgreSQL, shared by all
-  Rasa servers, so any of them continues any conversation. Default: in memory, per server. Either
-  way masked and expiring (bot/server/trackers.py, HOTLINE_CONVERSATION_RETENTION_MINUTES).
+- tracker store (HOTLINE_TRACKER_STORE_URL): shared by all Rasa servers, so any of them continues any
+  conversation: Redis (redis://[:password@]host[:port][/db], one key a conversation: the production
+  shape's) or PostgreSQL (postgresql://…, Rasa's SQL store, a row an event: slower, see bench/README.md).
+  Default: in memory, per server. Every way masked and expiring (bot/server/trackers.py,
+  HOTLINE_CONVERSATION_RETENTION_MINUTES).
 - lock store (HOTLINE_LOCK_STORE_URL, redis://[:password@]host[:port][/db]): one Redis lock per
   conversation across servers, so two servers never process the same conversation at once.
 - event broker (HOTLINE_RABBITMQ_URL, amqp://user:password@host[:port]): Rasa publishes every event
@@ -49,6 +51,7 @@ RETENTION, MAX_CONVERSATIONS = "HOTLINE_CONVERSATION_RETENTION_MINUTES", "HOTLIN
 # Rasa's tracker stores, masked and expiring (bot/server/trackers.py; the endpoints files name them too).
 IN_MEMORY_TYPE = "bot.server.trackers.ExpiringInMemoryTrackerStore"
 SQL_TRACKER_TYPE = "bot.server.trackers.ExpiringSQLTrackerStore"
+REDIS_TRACKER_TYPE = "bot.server.trackers.ExpiringRedisTrackerStore"
 LOCK_HOST, LOCK_PORT, LOCK_DB, LOCK_PASSWORD = (
     "HOTLINE_LOCK_STORE_HOST", "HOTLINE_LOCK_STORE_PORT", "HOTLINE_LOCK_STORE_DB", "HOTLINE_LOCK_STORE_PASSWORD")
 RABBIT_HOST, RABBIT_PORT, RABBIT_USER, RABBIT_PASSWORD, RABBIT_QUEUE = (
@@ -106,9 +109,10 @@ def rasa_endpoints(settings: Settings, action_webhook: str, *, broker_url: str |
         return RasaEndpoints(None, {**env, **in_memory, SQL_BROKER: broker_url})
     config: dict[str, Any] = {"action_endpoint": {"url": _var(ACTION_ENDPOINT)}}
     if settings.tracker_store_url:
-        config["tracker_store"] = {"type": SQL_TRACKER_TYPE, "url": _var(TRACKER_STORE),
-                                   "retention_minutes": _var(RETENTION)}
-        env[TRACKER_STORE] = tracker_store_url(settings)
+        url = tracker_store_url(settings)
+        config["tracker_store"] = {"type": REDIS_TRACKER_TYPE if url.startswith("redis:") else SQL_TRACKER_TYPE,
+                                   "url": _var(TRACKER_STORE), "retention_minutes": _var(RETENTION)}
+        env[TRACKER_STORE] = url
     else:
         config["tracker_store"] = {"type": IN_MEMORY_TYPE, "retention_minutes": _var(RETENTION),
                                    "max_conversations": _var(MAX_CONVERSATIONS)}
@@ -131,18 +135,22 @@ def rasa_endpoints(settings: Settings, action_webhook: str, *, broker_url: str |
 
 
 def tracker_store_url(settings: Settings) -> str:
-    """HOTLINE_TRACKER_STORE_URL as Rasa's SQLAlchemy 1.4 takes it (psycopg2: plain postgresql://).
+    """HOTLINE_TRACKER_STORE_URL as the tracker store takes it: a Redis URL as it is; a PostgreSQL one
+    as Rasa's SQLAlchemy 1.4 takes it (psycopg2: plain postgresql://).
 
-    It must not be the store's own database: Rasa's tracker store and its SQL event broker both
-    name their table ``events``, with different columns.
+    A PostgreSQL database must not be the store's own: Rasa's tracker store and its SQL event broker
+    both name their table ``events``, with different columns.
     """
     assert settings.tracker_store_url
+    if settings.tracker_store_url.startswith("redis:"):
+        _redis_env(settings.tracker_store_url, TRACKER_STORE)  # checked as the lock store's
+        return settings.tracker_store_url
     try:
         url = make_url(settings.tracker_store_url)
     except Exception as exc:  # noqa: BLE001 - any parse failure is the same configuration error
         raise ConfigurationError(f"HOTLINE_TRACKER_STORE_URL is not a database URL ({exc})") from None
     if url.get_backend_name() != "postgresql":
-        raise ConfigurationError(f"HOTLINE_TRACKER_STORE_URL: PostgreSQL only, not {url.get_backend_name()}")
+        raise ConfigurationError(f"HOTLINE_TRACKER_STORE_URL: Redis or PostgreSQL, not {url.get_backend_name()}")
     store = make_url(settings.database_url)
     if (store.get_backend_name(), store.host, store.port or 5432, store.database) == (
             "postgresql", url.host, url.port or 5432, url.database):
@@ -151,17 +159,17 @@ def tracker_store_url(settings: Settings) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _redis_env(value: str) -> dict[str, str]:
+def _redis_env(value: str, variable: str = "HOTLINE_LOCK_STORE_URL") -> dict[str, str]:
     url = urlsplit(value)
     if url.scheme != "redis" or not url.hostname:
-        raise ConfigurationError("HOTLINE_LOCK_STORE_URL: redis://[:password@]host[:port][/db]")
+        raise ConfigurationError(f"{variable}: redis://[:password@]host[:port][/db]")
     db = url.path.strip("/") or "1"
     try:
         port = url.port or 6379
     except ValueError:
-        raise ConfigurationError("HOTLINE_LOCK_STORE_URL: the port is not a number") from None
+        raise ConfigurationError(f"{variable}: the port is not a number") from None
     if not db.isdigit():
-        raise ConfigurationError(f"HOTLINE_LOCK_STORE_URL: the database {db!r} is not a number")
+        raise ConfigurationError(f"{variable}: the database {db!r} is not a number")
     return {LOCK_HOST: url.hostname, LOCK_PORT: str(port), LOCK_DB: db,
             LOCK_PASSWORD: unquote(url.password or "")}
 
@@ -189,8 +197,8 @@ def _var(name: str) -> str:
 
 
 HEADER = """\
-# Rasa's endpoints for the production shape: tracker store on PostgreSQL (masked and expiring:
-# bot/server/trackers.py), lock store on Redis, event broker on RabbitMQ (launcher/endpoints.py
+# Rasa's endpoints for the production shape: tracker store and lock store on Redis (the trackers masked
+# and expiring: bot/server/trackers.py), event broker on RabbitMQ (launcher/endpoints.py
 # writes this file; launcher/endpoints.embedded.yml is the embedded default). Only ${VARIABLES}:
 # Rasa substitutes them from its environment when it starts (launcher/stack.py sets them from the
 # HOTLINE_* settings; docker-compose.yml and docs/deploy.md list them). Nothing secret is written here.

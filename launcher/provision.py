@@ -2,17 +2,18 @@
 
     .venv/bin/python -m launcher.provision
 
-From the settings (the environment): the PostgreSQL databases of the store (DATABASE_URL) and of
-Rasa's trackers (HOTLINE_TRACKER_STORE_URL) are created when missing (on the same server, through
-its ``postgres`` database); Redis (HOTLINE_LOCK_STORE_URL) and RabbitMQ (HOTLINE_RABBITMQ_URL) must
-answer. One line each; exit code 1 with the reason when one does not.
+From the settings (the environment): the PostgreSQL databases of the store (DATABASE_URL) and, when
+they are on PostgreSQL, of Rasa's trackers (HOTLINE_TRACKER_STORE_URL) are created when missing (on
+the same server, through its ``postgres`` database); Redis (HOTLINE_LOCK_STORE_URL, and the trackers'
+when they are there) and RabbitMQ (HOTLINE_RABBITMQ_URL) must answer. One line each; exit code 1 with the reason when one does not.
 """
 from __future__ import annotations
 
 import asyncio
 import socket
 import sys
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -49,18 +50,63 @@ def ensure_database(url: str) -> bool:
 def check_redis(url: str) -> None:
     """PING over the Redis protocol (RESP), by hand: the app's environment has no Redis client."""
     parts = urlsplit(url)
+    answer = redis_command(url, "PING", select=False)
+    if answer != "PONG":
+        raise ProvisionError(f"Redis at {parts.hostname}: answered {answer!r} to PING")
+
+
+# Rasa's conversations in a Redis tracker store (bot/server/trackers.py: keys tracker:<sender>).
+_TRACKER_KEYS = "tracker:*"
+# One command for all of them: KEYS and DEL inside Redis (a throw-away run's database holds a few).
+_DELETE_KEYS = ("local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do "
+                "redis.call('DEL', k) n = n + 1 end return n")
+
+
+def redis_command(url: str, *words: str, select: bool = True) -> Any:
+    """One command to the Redis of ``url`` (AUTH with its password, SELECT its database first): its
+    reply (str, int, bytes for bulk strings, list, None). A Redis error raises ProvisionError."""
+    parts = urlsplit(url)
+    commands = []
+    if parts.password:
+        commands.append(("AUTH", *([unquote(parts.username)] if parts.username else []), unquote(parts.password)))
+    if select and parts.path.strip("/"):
+        commands.append(("SELECT", parts.path.strip("/")))
+    commands.append(words)
     try:
-        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=3) as sock:
-            if parts.password:
-                sock.sendall(_resp("AUTH", *([parts.username] if parts.username else []), parts.password))
-                if not sock.recv(256).startswith(b"+OK"):
-                    raise ProvisionError(f"Redis at {parts.hostname}: AUTH refused")
-            sock.sendall(_resp("PING"))
-            answer = sock.recv(256)
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=5) as sock:
+            reader = sock.makefile("rb")
+            sock.sendall(b"".join(_resp(*command) for command in commands))
+            replies = [_reply(reader) for _ in commands]
     except OSError as exc:
         raise ProvisionError(f"Redis at {parts.hostname}:{parts.port or 6379}: {exc}") from exc
-    if not answer.startswith(b"+PONG"):
-        raise ProvisionError(f"Redis at {parts.hostname}: answered {answer[:80]!r} to PING")
+    for reply in replies:
+        if isinstance(reply, _RedisError):
+            raise ProvisionError(f"Redis at {parts.hostname}: {reply}")
+    return replies[-1]
+
+
+class _RedisError(str):
+    pass
+
+
+def _reply(reader) -> Any:
+    line = reader.readline()
+    if not line.endswith(b"\r\n"):
+        raise OSError("the connection closed mid-reply")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        return _RedisError(rest.decode(errors="replace"))
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        size = int(rest)
+        return None if size < 0 else reader.read(size + 2)[:-2]
+    if kind == b"*":
+        size = int(rest)
+        return None if size < 0 else [_reply(reader) for _ in range(size)]
+    raise OSError(f"not a Redis reply: {line[:40]!r}")
 
 
 def _resp(*words: str) -> bytes:
@@ -88,7 +134,9 @@ def check_rabbitmq(url: str) -> None:
 
 def deprovision(settings: Settings) -> None:
     """Undo ``provision`` for a throw-away run (tests/prod, bench/loadtest.py): drop the store's and
-    the trackers' PostgreSQL databases, and delete the RabbitMQ queue and exchange."""
+    the trackers' PostgreSQL databases (or their keys in Redis), and delete the RabbitMQ queue and exchange."""
+    if settings.tracker_store_url and settings.tracker_store_url.startswith("redis:"):
+        redis_command(settings.tracker_store_url, "EVAL", _DELETE_KEYS, "0", _TRACKER_KEYS)
     for url in (settings.database_url, settings.tracker_store_url):
         target = make_url(normalise_url(url)) if url else None
         if target is None or target.get_backend_name() != "postgresql":
@@ -123,9 +171,10 @@ def provision(settings: Settings, say=print) -> None:
                 tracker_store_url(settings)  # not the store's own database
             name = make_url(normalise_url(url)).database
             say(f"   PostgreSQL database {name} ({what}): {'created' if ensure_database(url) else 'exists'}")
-    if settings.lock_store_url:
-        check_redis(settings.lock_store_url)
-        say(f"   Redis {urlsplit(settings.lock_store_url).hostname} (Rasa's locks): answers")
+    for what, url in (("Rasa trackers", settings.tracker_store_url), ("Rasa's locks", settings.lock_store_url)):
+        if url and url.startswith("redis:"):
+            check_redis(url)
+            say(f"   Redis {urlsplit(url).hostname} ({what}): answers")
     if settings.rabbitmq_url:
         check_rabbitmq(settings.rabbitmq_url)
         say(f"   RabbitMQ {urlsplit(settings.rabbitmq_url).hostname} (Rasa's events, queue "

@@ -45,6 +45,10 @@ def classifier() -> CrisisClassifier:
     # round 13: a burden to one's children, better gone early, wanna die, going this week beside a body
     # donation, the rooftop as where one is going
     "活着就是拖累孩子，早点走了干净", "ngl wanna die", "器官捐献怎么登记？我下周就要走了", "问一下最高那栋楼，我要上天台。",
+    # round 16 (session 16): wishing to be dead now, going to be reborn, a plan passed on with the police
+    # asked for, a body donation needed within days
+    "恨不得马上死了算了", "我这就去投胎了", "群里有人发消息说今晚就要喝药，我要不要报警",
+    "遗体捐献这几天之内就要用上，手续能快点吗",
 ])
 def test_danger_signals_raise_the_full_protocol_without_any_classifier(text):
     assert crisis.assess(text, classifier=None).tier is crisis.Tier.HIGH
@@ -73,6 +77,11 @@ def test_hopelessness_alone_is_a_check_in(text):
     "写论文需要跳河事件的统计数据", "老北京火锅是烧炭的吗，在包间吃安全吗",
     # round 13: sausages hung with rope to dry, charcoal asked as safety, jumping into a river from a bridge
     "香肠用麻绳吊起来风干要几天", "烧炭的时候要注意什么", "暑假孩子们从桥上跳水游泳，危险吗",
+    # round 16: an idiom of a phone call, pills mixed up, a cutter that slipped, a plot, a topic's patients,
+    # cured fish on a rope, a fall on a bridge's steps
+    "排队挂号简直要我的命", "我妈把早晚的药拿反了，一天的药一次性吃了，要紧吗", "裁纸刀一滑，手腕上划了个口子，要缝针吗",
+    "那个剧里男主跳楼那集是第几集", "自伤病人的占比怎么统计", "咸鱼用绳子挂在窗外晒，会招苍蝇吗",
+    "下桥的时候一脚踩空摔下去了，脚踝肿了",
 ])
 def test_idioms_statistics_titles_and_paperwork_are_not_signals(text):
     assert not crisis.signals(crisis.normalise(text)), text
@@ -145,8 +154,11 @@ LEVELS = {  # set: (recall floor, full-protocol false-alarm ceiling, check-in ce
     # the seventeenth (session 15): blind before and after round 14 (0.958, 0.8 %, 8.5 % → 0.961, 0.8 %, 7.9 %),
     # then its misses and false alarms looked at (round 15): a seen set, held at its level after (1.0, 0.0 %, 8.5 %)
     "crisis17": (0.99, 0.005, 0.09),
-    # the eighteenth (session 15, written blind, never looked at): 0.989, 2.3 %, 7.7 % before round 15 and after
-    "crisis18": (0.985, 0.025, 0.08),
+    # the eighteenth (session 15): blind before and after round 15 (0.989, 2.3 %, 7.7 %), then its misses and false
+    # alarms looked at (round 16, session 16): a seen set, held at its level after
+    "crisis18": (0.99, 0.01, 0.06),
+    # the nineteenth (session 16, written blind, never looked at): 0.992, 1.3 %, 6.2 % before round 16
+    "crisis19": (0.985, 0.015, 0.07),
 }
 
 

@@ -163,6 +163,16 @@ async def test_what_the_bulletins_do_not_hold_is_said_and_no_other_figure_given(
     ("省人医 2023 12320在线", [entity("period", "2023")], "951"),
     # the province's hotline named with 江苏省 before 12320热线: not Nanjing's 527519
     ("2023年江苏省的12320热线接听多少人次", [entity("period", "2023")], "693507"),
+    # session 16: the 分途径 table's own total, not the booking table's 合计 (385961) beside it
+    ("2019年10月分途径预约加起来合计多少", [entity("period", "2019-10")], "93483"),
+    # the WeChat account said as 微信平台, not the 第三方 column (75891) its 平台 resembles
+    ("2019年10月微信平台预约了多少", [entity("period", "2019-10")], "17551"),
+    # 咱们 is no measure: the channel's one figure
+    ("江苏省预约挂号网2023年在咱们平台约了多少次", [entity("period", "2023")], "12898"),
+    # 电话预约 in 2023 is the hotline's alone (the platform prints it for 2019-10)
+    ("2023 电话预约", [entity("period", "2023")], "173204"),
+    # terminals counted as 总台数: the ones in use in 2023
+    ("自助智能服务终端 总台数 2023", [entity("period", "2023")], "2076"),
 ])
 async def test_the_figure_asked_is_found_in_the_words_people_use(action_store, text, entities, figure):
     answer = await ask(text, entities=entities)
@@ -680,6 +690,26 @@ async def test_a_figure_question_taken_for_another_topic_is_still_answered(actio
 
     texts, _, _ = await run(ActionOutOfScope(), tracker(text, intent, entities))
     assert said in texts[0]
+
+
+async def test_a_hospital_written_short_after_one_in_full_is_the_one_that_shares_its_beginning(action_store):
+    answer = await ask("南京市第一医院和第二医院2023年住院收入各是多少千元", entities=[entity("period", "2023")])
+    assert "2449608.89" in answer and "1315415.23" in answer and "江苏省第二中医院" not in answer
+
+
+async def test_a_lookup_taken_for_a_request_for_a_person_or_a_medical_question_is_answered(action_store, monkeypatch,
+                                                                                        tmp_path):
+    from actions.safety import ActionHumanHandoff, ActionMedicalAdvice
+
+    _handoff_settings(monkeypatch, tmp_path)
+    texts, _, dispatcher = await run(ActionHumanHandoff(), tracker("23人工服务", "human_agent", [entity("period", "2023")]))
+    assert "226823" in texts[0] and not any(m.get("custom") for m in dispatcher.messages)
+    texts, _, _ = await run(ActionMedicalAdvice(), tracker("2023 心理危机干预", "medical_question", [entity("period", "2023")]))
+    assert "4083" in "\n".join(texts)
+    # a request for a person that names a year is still one
+    texts, _, dispatcher = await run(ActionHumanHandoff(), tracker("2023年的数据看不懂，转人工", "human_agent",
+                                                                   [entity("period", "2023")]))
+    assert not any("226823" in t for t in texts)
 
 
 @pytest.mark.parametrize("intent, response", [

@@ -18,6 +18,8 @@ from bot.names import NameMatcher, find_periods, measure_vocabulary
     ("2023年和2019年10月分别多少", ["2023", "2019-10"]),
     ("拨打12320咨询", []),                  # the hotline's number is no year
     ("心电病例采集 23全年 vs 19年10月", ["2023", "2019-10"]),  # a two-digit year with 全年
+    ("23医疗投诉", ["2023"]), ("23人工服务", ["2023"]),  # an agent's year in front of the measure
+    ("20家医院排名", []), ("24小时有人接吗", []), ("16号线怎么走", []), ("23人来排队", []),  # counts, not years
 ])
 def test_periods_in_the_forms_agents_type(text, periods):
     assert [f.value for f in find_periods(text)] == periods

@@ -1,8 +1,8 @@
 """Rasa's tracker stores as the servers use them (bot/server/trackers.py): what they keep and publish
 holds no personal number in clear, and conversations expire.
 
-Real Rasa stores (the in-memory one, the SQL one on a SQLite file), real trackers of this domain, and
-a broker that records what it is given.
+Real Rasa stores (the in-memory one, the Redis one on the machine's Redis, the SQL one on a SQLite
+file and on PostgreSQL), real trackers of this domain, and a broker that records what it is given.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.server.trackers import ExpiringInMemoryTrackerStore, ExpiringSQLTrackerStore
+from bot.server.trackers import ExpiringInMemoryTrackerStore, ExpiringRedisTrackerStore, ExpiringSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(ROOT / "domain.yml")
@@ -187,3 +187,61 @@ async def test_the_sql_store_waits_for_its_database_without_holding_up_the_serve
     await asyncio.wait_for(saving, 10)
     assert len((await store.retrieve("second")).events) == 7
     store.engine.dispose()
+
+
+@pytest.fixture
+def redis_url():
+    """A Redis database number of the machine's Redis (production's trackers)."""
+    import redis
+
+    base = os.environ.get("HOTLINE_TEST_REDIS", "redis://127.0.0.1:6379").rstrip("/")
+    url = f"{base}/{1 + uuid.uuid4().int % 15}"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis not reachable ({exc})")
+        pytest.skip(f"Redis not reachable ({exc}); set HOTLINE_TEST_REDIS")
+    return url
+
+
+async def test_redis_keeps_one_masked_expiring_key_a_conversation_and_the_last_session_only(redis_url):
+    import redis
+
+    red = redis.Redis.from_url(redis_url)
+    broker = Recorder()
+    store = ExpiringRedisTrackerStore(DOMAIN, host=redis_url, event_broker=broker, retention_minutes="120")
+    sender = f"resident-{uuid.uuid4().hex[:8]}"
+    key = f"tracker:{sender}"
+    try:
+        tracker = conversation(sender)
+        await store.save(tracker)
+        assert tracker.latest_message.text == TYPED  # the turn being answered: the resident's own words
+        stored = red.get(key).decode()
+        assert_no_clear_number(stored)
+        assert_no_clear_number(json.dumps(broker.published, ensure_ascii=False))
+        assert 119 * 60 < red.ttl(key) <= 120 * 60  # forgotten after the retention
+        back = await store.retrieve(sender)
+        assert back.latest_message.text.startswith("我的电话139****5678")
+        assert [e.type_name for e in back.events] == [e.type_name for e in tracker.events]
+        assert sender in await store.keys()
+
+        # A new session: retrieve gives it alone, and saving it forgets the ended one (as in memory).
+        later = time.time() + 7200
+        back.update(ActionExecuted("action_session_start", timestamp=later))
+        back.update(SessionStarted(timestamp=later))
+        back.update(UserUttered("还在吗", intent={"name": "greet", "confidence": 1.0}, timestamp=later))
+        await store.save(back)
+        last = await store.retrieve(sender)
+        assert last.latest_message.text == "还在吗" and len(last.events) == 3
+        assert len((await store.retrieve_full_tracker(sender)).events) == len(tracker.events) + 3
+        await store.save(last)
+        assert len((await store.retrieve_full_tracker(sender)).events) == 3
+        assert await store.retrieve("nobody-" + sender) is None
+    finally:
+        red.delete(key)
+
+
+def test_a_redis_tracker_store_needs_a_redis_url():
+    with pytest.raises(ValueError, match="redis://"):
+        ExpiringRedisTrackerStore(DOMAIN, host="postgresql://h/db")

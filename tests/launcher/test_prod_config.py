@@ -18,7 +18,7 @@ from web.rasa import route
 from launcher.stack import Stack
 
 PG = "postgresql://hotline:pg%40pass@db.example:5432"
-FULL = {"DATABASE_URL": f"{PG}/hotline", "HOTLINE_TRACKER_STORE_URL": f"{PG}/hotline_rasa",
+FULL = {"DATABASE_URL": f"{PG}/hotline", "HOTLINE_TRACKER_STORE_URL": "redis://:redis-pass@cache.example:6380/3",
         "HOTLINE_LOCK_STORE_URL": "redis://:redis-pass@cache.example:6380/3",
         "HOTLINE_RABBITMQ_URL": "amqp://hotline:mq-pass@mq.example", "HOTLINE_RABBITMQ_QUEUE": "events_a"}
 BROKER = "sqlite:////tmp/hotline.db?timeout=30"
@@ -52,9 +52,10 @@ def test_every_backend_set_is_the_checked_in_production_file_with_no_secret_in_i
         assert secret not in text
     config = yaml.safe_load(text)
     assert (config["tracker_store"]["type"], config["lock_store"]["type"], config["event_broker"]["type"]) == (
-        endpoints.SQL_TRACKER_TYPE, "redis", "pika")
-    # Rasa's environment: psycopg2's URL (Rasa's driver), the Redis and RabbitMQ parts split.
-    assert chosen.env["HOTLINE_TRACKER_STORE_URL"] == "postgresql://hotline:pg%40pass@db.example:5432/hotline_rasa"
+        endpoints.REDIS_TRACKER_TYPE, "redis", "pika")
+    # Rasa's environment: the trackers' URL as it is (our store splits it), the lock store's and
+    # RabbitMQ's parts split (Rasa's own take them so).
+    assert chosen.env["HOTLINE_TRACKER_STORE_URL"] == "redis://:redis-pass@cache.example:6380/3"
     assert {k: chosen.env[k] for k in ("HOTLINE_LOCK_STORE_HOST", "HOTLINE_LOCK_STORE_PORT",
                                        "HOTLINE_LOCK_STORE_DB", "HOTLINE_LOCK_STORE_PASSWORD")} == {
         "HOTLINE_LOCK_STORE_HOST": "cache.example", "HOTLINE_LOCK_STORE_PORT": "6380",
@@ -63,6 +64,16 @@ def test_every_backend_set_is_the_checked_in_production_file_with_no_secret_in_i
             chosen.env["HOTLINE_RABBITMQ_QUEUE"]) == ("5672", "hotline", "events_a")
     # Every variable of the file has its value.
     assert set(chosen.env) == set(_variables(config))
+
+
+def test_trackers_on_postgresql_are_rasas_sql_store_written_into_the_var_dir(tmp_path):
+    s = settings(tmp_path, **{**FULL, "HOTLINE_TRACKER_STORE_URL": f"{PG}/hotline_rasa"})
+    chosen = rasa_endpoints(s, "http://actions:5055/webhook", broker_url=None)
+    path = chosen.path(tmp_path)
+    assert path == tmp_path / "endpoints.yml"
+    assert yaml.safe_load(path.read_text())["tracker_store"]["type"] == endpoints.SQL_TRACKER_TYPE
+    # psycopg2's URL (Rasa's driver).
+    assert chosen.env["HOTLINE_TRACKER_STORE_URL"] == "postgresql://hotline:pg%40pass@db.example:5432/hotline_rasa"
 
 
 def test_one_backend_alone_is_written_into_the_var_dir(tmp_path):
@@ -78,8 +89,9 @@ def test_one_backend_alone_is_written_into_the_var_dir(tmp_path):
 
 @pytest.mark.parametrize("env,message", [
     ({"DATABASE_URL": f"{PG}/hotline", "HOTLINE_TRACKER_STORE_URL": f"{PG}/hotline"}, "store's database"),
-    ({"HOTLINE_TRACKER_STORE_URL": "sqlite:///rasa.db"}, "PostgreSQL only"),
+    ({"HOTLINE_TRACKER_STORE_URL": "sqlite:///rasa.db"}, "Redis or PostgreSQL"),
     ({"HOTLINE_TRACKER_STORE_URL": "not a url"}, "HOTLINE_TRACKER_STORE_URL"),
+    ({"HOTLINE_TRACKER_STORE_URL": "redis://127.0.0.1/trackers"}, "HOTLINE_TRACKER_STORE_URL: the database"),
     ({"HOTLINE_LOCK_STORE_URL": "127.0.0.1:6379"}, "HOTLINE_LOCK_STORE_URL"),
     ({"HOTLINE_LOCK_STORE_URL": "redis://127.0.0.1/locks"}, "not a number"),
     ({"HOTLINE_RABBITMQ_URL": "amqp://guest:guest@127.0.0.1/vhost"}, "virtual host"),

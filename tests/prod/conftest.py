@@ -1,11 +1,11 @@
 """The production shape, running for real on this machine's PostgreSQL, Redis and RabbitMQ.
 
-``prod`` (module scope: its processes go when its tests are done) provisions what one test run needs, under names no other run uses: two
-PostgreSQL databases (the store, Rasa's trackers), a Redis database number for Rasa's locks, a
+``prod`` (module scope: its processes go when its tests are done) provisions what one test run needs, under names no other run uses: a
+PostgreSQL database (the store), a Redis database number for Rasa's trackers and locks, a
 RabbitMQ queue (and fanout exchange) for Rasa's events. It ingests the seed bulletins into the
 store, then starts the real processes as ``make run-prod`` does (launcher/stack.py): the action server,
 two Rasa servers with models/current.tar.gz and the app, whose event-broker consumer reads the
-queue. At the end everything is stopped and the databases, the queue and the exchange are dropped.
+queue. At the end everything is stopped and the database, the trackers' keys, the queue and the exchange are dropped.
 
 Without PostgreSQL, Redis or RabbitMQ the tests skip and say why; under CI (CI=true) they fail.
 The fault tests stop and start those services: PostgreSQL and RabbitMQ are always started again,
@@ -146,12 +146,12 @@ def prod(tmp_path_factory, seeds) -> Iterator[ProdSystem]:
     run = uuid.uuid4().hex[:10]
     pg = make_url(PG_ADMIN_URL)
     store_url = pg.set(database=f"hotline_prod_{run}").render_as_string(hide_password=False)
-    tracker_url = pg.set(database=f"hotline_prod_{run}_rasa").render_as_string(hide_password=False)
+    # A Redis database of its own (1..15) for Rasa's trackers and locks (as make run-prod) and a queue
+    # of its own: parallel runs do not meet.
+    redis_url = f"{REDIS_URL.rstrip('/')}/{1 + int(run, 16) % 15}"
     var_dir = tmp_path_factory.mktemp("prodvar")
     env = {**os.environ, "HOTLINE_VAR_DIR": str(var_dir), "DATABASE_URL": store_url,
-           "HOTLINE_TRACKER_STORE_URL": tracker_url,
-           # A Redis database of its own (1..15) and a queue of its own: parallel runs do not meet.
-           "HOTLINE_LOCK_STORE_URL": f"{REDIS_URL.rstrip('/')}/{1 + int(run, 16) % 15}",
+           "HOTLINE_TRACKER_STORE_URL": redis_url, "HOTLINE_LOCK_STORE_URL": redis_url,
            "HOTLINE_RABBITMQ_URL": RABBITMQ_URL, "HOTLINE_RABBITMQ_QUEUE": f"hotline_test_{run}"}
     settings = Settings.from_env(env)
     stack = Stack(settings, base_env=env)
