@@ -118,6 +118,9 @@ class NameMatcher:
                 cut.add((kind, bare[:-1]))  # as written only: one slip more would be too far
         self.index = {key: tuple(sorted(v)) for key, v in grouped.items()}
         self.cut = cut
+        # Ordinary words that hold a name (全市一共, 逸夫楼, 江宁妇幼): no name of theirs inside them
+        # (knowledge/data/reference.yml, read by the statistics resolver the same way).
+        self.ordinary = sorted({fold(w) for w in gazetteer.get("ordinary_words", []) if w}, key=len, reverse=True)
         self.nlp = spacy.blank("zh")  # default segmenter: one token per character
         self.matcher = PhraseMatcher(self.nlp.vocab)
         by_kind: dict[str, list[str]] = {}
@@ -159,7 +162,10 @@ class NameMatcher:
 
     def find(self, text: str, reserved: Iterable[tuple[int, int]] = ()) -> list[Match]:
         """Names in the text; typo matching leaves the reserved spans (exact measure words) alone."""
-        doc = self.nlp.make_doc(fold(text))
+        folded = fold(text)
+        doc = self.nlp.make_doc(folded)
+        ordinary = self._ordinary(folded)
+        reserved = list(reserved) + ordinary
         found = []
         for match_id, start, end in self.matcher(doc):
             kind = self.nlp.vocab.strings[match_id]
@@ -169,10 +175,14 @@ class NameMatcher:
             # a name cut short stands only where the word ends (南京市儿童医 挂号, not 省人民医阮)
             if names and (kind, span.text) in self.cut and _HAN.match(text[span.end_char:span.end_char + 1]):
                 continue
+            # inside an ordinary word no longer than itself (市一 of 全市一共, 妇幼 of 江宁妇幼): no name
+            if names and any(s < span.end_char and span.start_char < e and span.end_char - span.start_char <= e - s
+                             for s, e in ordinary):
+                continue
             if names:
                 found.append(Match(kind, span.start_char, span.end_char, text[span.start_char:span.end_char],
                                    names))
-        chosen = _non_overlapping(found)
+        chosen = _non_overlapping(_joined(found, text))
         # A longer name misspelt or misheard where a shorter one is written takes its place when the
         # shorter one is ambiguous or names the same subject (生中医院 is 省中医院, not 中医院 of two
         # hospitals; 省人民医阮 is the whole of 省人民).
@@ -181,17 +191,32 @@ class NameMatcher:
         chosen += self._letters(text, chosen)
         return sorted(chosen, key=lambda m: m.start)
 
+    def _ordinary(self, folded: str) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = []
+        for word in self.ordinary:
+            start = folded.find(word)
+            while start >= 0:
+                spans.append((start, start + len(word)))
+                start = folded.find(word, start + 1)
+        return spans
+
     def _letters(self, text: str, taken: list[Match]) -> list[Match]:
         """Hospitals written in pinyin letters, the longest run of words first."""
         out: list[Match] = []
         for run in _LATIN_RUN.finditer(fold(text)):
             words = [(w.start() + run.start(), w.end() + run.start(), w.group()) for w in _LATIN_WORD.finditer(run.group())]
+            # letters and then 医院 in characters (gulou医院, gl医院): the name in pinyin with yiyuan
+            hospital = re.match(r"\s*医院", text[run.end():])
             i = 0
             while i < len(words):
                 for j in range(len(words), i, -1):
                     key = "".join(w for _, _, w in words[i:j])
-                    hits = self.pinyin.get(key) or (self.initials.get(key) if j == i + 1 else None)
                     start, end = words[i][0], words[j - 1][1]
+                    hits = None
+                    if hospital and j == len(words):
+                        hits = self.pinyin.get(key + "yiyuan") or (self.initials.get(key + "yy") if j == i + 1 else None)
+                        end = run.end() + hospital.end() if hits else end
+                    hits = hits or self.pinyin.get(key) or (self.initials.get(key) if j == i + 1 else None)
                     if hits and all(end <= m.start or start >= m.end for m in taken + out):
                         match = self._resolved(set(hits), start, text[start:end])
                         if match is not None:
@@ -255,8 +280,12 @@ class NameMatcher:
                 key = folded[start:start + length]
                 for i in range(1, length):
                     hits |= self.typos.get((length, key[:i] + "\0" + key[i + 1:]), set())
+                # a long name, or two of its own characters as written, or one and a slip that sounds
+                # like the name's: 一下医院 is no 一民医院 (下 is not 民), 鼓搂医院 is 鼓楼医院
                 hits = {(kind, name) for kind, name in hits
-                        if not all(c in GENERIC for a, c in zip(key, name) if a == c)}
+                        if any(a == c and c not in GENERIC for a, c in zip(key, name))
+                        and (len(name) >= 5 or sum(1 for a, c in zip(key, name) if a == c and c not in GENERIC) >= 2
+                             or all(readings(a) & readings(c) for a, c in zip(key, name) if a != c))}
                 kinds = {kind for kind, _ in hits}
                 # the slipped character sounds like the name's (高纯 for 高淳): heard, as voice input writes it
                 heard = bool(hits) and all(any(readings(a) & readings(b) for a, b in zip(key, name) if a != b)
@@ -282,9 +311,30 @@ def _longer(chosen: list[Match], candidates: list[Match]) -> list[Match]:
             chosen = chosen + [c]
         elif not c.ambiguous and all(
                 c.start <= m.start and m.end <= c.end and m.end - m.start < c.end - c.start
-                and (m.ambiguous or m.candidates == c.candidates) for m in overlapping):
+                and (m.ambiguous or m.candidates == c.candidates
+                     # heard with two characters more than the name inside it (艾尔眼科医院 is 爱尔眼科医院)
+                     or (c.heard and (c.end - c.start) - (m.end - m.start) >= 2))
+                for m in overlapping):
             chosen = [m for m in chosen if m not in overlapping] + [c]
     return chosen
+
+
+def _joined(matches: list[Match], text: str) -> list[Match]:
+    """Two names of one subject that overlap are one name over both (泰康仙林 and 仙林鼓楼 in
+    泰康仙林鼓楼): neither leaves a part of itself (鼓楼) to be read as another subject."""
+    out = list(matches)
+    joined = True
+    while joined:
+        joined = False
+        for a in out:
+            b = next((b for b in out if b is not a and b.kind == a.kind and b.candidates == a.candidates
+                      and a.start < b.start < a.end < b.end), None)
+            if b is not None:
+                out = [m for m in out if m is not a and m is not b]
+                out.append(Match(a.kind, a.start, b.end, text[a.start:b.end], a.candidates))
+                joined = True
+                break
+    return out
 
 
 def _non_overlapping(matches: list[Match]) -> list[Match]:

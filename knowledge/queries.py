@@ -93,7 +93,10 @@ def gazetteer(session: Session, reference=None) -> dict:
     measures = sorted(set(session.scalars(select(Fact.measure).distinct())))
     periods = sorted(set(session.scalars(select(Fact.period).distinct())))
     aliases = {e.name: list(e.aliases) for e in (reference.measure_aliases if reference else ())}
-    return {"subjects": subjects, "measures": measures, "periods": periods, "measure_aliases": aliases}
+    ordinary = sorted(reference.ordinary_words) if reference else []
+    unheld = sorted(reference.unheld_measures) if reference else []
+    return {"subjects": subjects, "measures": measures, "periods": periods, "measure_aliases": aliases,
+            "ordinary_words": ordinary, "unheld_measures": unheld}
 
 
 def statement(session: Session, topic: str) -> Statement:

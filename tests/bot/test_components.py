@@ -117,6 +117,23 @@ def test_ambiguous_short_names_are_marked(extractor):
     ("外地医保在南京住院能直接结算吗", []),
     ("我想问一下那个古楼", []),
     ("今天天气怎么样", []),
+    # a heard name beats a slip of another (一夫 is 逸夫, not 一民); a slip that sounds like nothing
+    # of a short name is no name (一下医院 is not 一民医院)
+    ("一夫医院的收费窗口中午关门", [("hospital", "一夫医院", "南京医科大学附属逸夫医院")]),
+    ("我想反映一下医院的问题", []),
+    ("艾尔眼科医院怎么预约", [("hospital", "艾尔眼科医院", "南京爱尔眼科医院")]),
+    # names residents give one hospital, and the ordinary words around them (reference.yml ordinary_words)
+    ("妇幼的产科号怎么约", [("hospital", "妇幼", "南京市妇幼保健院")]),
+    ("江宁妇幼在哪", []),
+    ("市民卡在逸夫能刷吗", [("hospital", "逸夫", "南京医科大学附属逸夫医院")]),
+    ("逸夫楼几点开门", []),
+    ("全市一共完成了多少", []),
+    ("职防院 预约", [("hospital", "职防院", "南京市职业病防治院")]),
+    # two names of one subject that overlap are one name (not 泰康仙林 and 南京鼓楼医院)
+    ("泰康仙林鼓楼怎么预约", [("hospital", "泰康仙林鼓楼", "泰康仙林鼓楼医院")]),
+    # letters before 医院 in characters
+    ("gl医院专家号咋约", [("hospital", "gl医院", "南京鼓楼医院")]),
+    ("gulou医院怎么约", [("hospital", "gulou医院", "南京鼓楼医院")]),
 ])
 def test_names_heard_not_read(extractor, text, expected):
     assert _entities(extractor, text) == expected
@@ -417,3 +434,38 @@ def test_a_farewell_the_intents_read_as_small_talk_still_gets_the_check_in(text,
     guard = CrisisGuard(CrisisGuard.get_default_config(), classifier=_Score(0.5))
     assert _classified(guard, text, intent, [(intent, 0.95), ("crisis", 0.02)]) == "crisis_checkin"
     assert _classified(guard, text, "booking_howto", [("booking_howto", 0.95), ("crisis", 0.02)]) == "booking_howto"
+
+
+@pytest.fixture
+def detail_guard(gazetteer_path, storage, context):
+    from bot.detail_guard import DetailQuestionGuard
+
+    return _trained_then_loaded(DetailQuestionGuard, gazetteer_path, storage, context, "detail")
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a question about a detail the bulletins do not hold: where to get it, not the complaint form
+    ("江宁医院住院押金要交多少钱", "other_service"),
+    ("同仁医院整形科哪个医生技术好", "other_service"),
+    ("鼓楼医院停车方便吗", "other_service"),
+    # a grievance stays a complaint, whatever it asks
+    ("为什么收费这么贵", "complaint"),
+    ("鼓楼医院收费太黑了，哪里能投诉", "complaint"),
+    ("一夫医院那个收费窗口中午就关了，让我们等到两点，这合理吗", "complaint"),
+    # no unheld detail named: the classifiers' word stands
+    ("我要投诉鼓楼医院", "complaint"),
+])
+def test_a_question_about_an_unheld_detail_is_no_complaint(detail_guard, text, expected):
+    message = Message(data={TEXT: text, INTENT: {"name": "complaint", "confidence": 0.7},
+                            INTENT_RANKING_KEY: [{"name": "complaint", "confidence": 0.7},
+                                                 {"name": "other_service", "confidence": 0.2}]})
+    detail_guard.process([message])
+    assert message.get(INTENT)["name"] == expected
+    assert message.get(INTENT_RANKING_KEY)[0]["name"] == expected
+    assert len({r["name"] for r in message.get(INTENT_RANKING_KEY)}) == 2
+
+
+def test_the_guard_leaves_other_intents_alone(detail_guard):
+    message = Message(data={TEXT: "鼓楼医院停车方便吗", INTENT: {"name": "booking_howto", "confidence": 0.6}})
+    detail_guard.process([message])
+    assert message.get(INTENT)["name"] == "booking_howto"
