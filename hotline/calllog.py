@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, and_, delete, func, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from database.engine import checkpoint
@@ -61,6 +61,23 @@ def pseudonym(key: bytes, sender_id: str) -> str:
     return privacy.pseudonym(key, sender_id)
 
 
+# The consumer's statements, built once: it runs them every half second, and building them anew (the
+# latest-conversation join above all) cost more than running them. Its cursor's UPDATE is on the table:
+# the consumer never loads the row, so the ORM has nothing to synchronise.
+_CURSOR = CallLogCursor.__table__
+_ANY_PENDING = select(events.c.id).limit(1)
+_PENDING = select(events.c.id, events.c.sender_id, events.c.data).order_by(events.c.id).limit(bindparam("batch"))
+_SEEN = select(CallTurn.event_key).where(CallTurn.event_key.in_(bindparam("keys", expanding=True)))
+_CONSUMED = delete(events).where(events.c.id.in_(bindparam("ids", expanding=True)))
+_COUNT = update(_CURSOR).where(_CURSOR.c.id == 1).values(consumed=_CURSOR.c.consumed + bindparam("rows"))
+_TOUCH = update(_CURSOR).where(_CURSOR.c.id == 1).values(last_run=bindparam("now"))
+_LATEST = (select(CallConversation.sender, func.max(CallConversation.number).label("number"))
+           .where(CallConversation.sender.in_(bindparam("senders", expanding=True)))
+           .group_by(CallConversation.sender).subquery())
+_CURRENT = select(CallConversation).join(
+    _LATEST, and_(CallConversation.sender == _LATEST.c.sender, CallConversation.number == _LATEST.c.number))
+
+
 @dataclass
 class _Sender:
     """One sender's state during a batch: its current conversation (persisted) and latest turn."""
@@ -91,25 +108,26 @@ def _consume_batch(engine: Engine, key: bytes, batch: int, written: Counter) -> 
     with Session(engine) as session, session.begin():
         # A plain read first: polled every half second, an idle consumer should not write (on SQLite
         # every write takes the database's one write lock, which Rasa's broker needs too).
-        if session.execute(select(events.c.id).limit(1)).first() is None:
+        if session.execute(_ANY_PENDING).first() is None:
             return 0
         _take_turn(session)
-        rows = session.execute(
-            select(events.c.id, events.c.sender_id, events.c.data).order_by(events.c.id).limit(batch)
-        ).all()
+        rows = session.execute(_PENDING, {"batch": batch}).all()
         if not rows:
             return 0
         parsed = [(row.id, row.sender_id, _load(row.id, row.data)) for row in rows]
         user_keys = [_event_key(e, data) for _, _, (e, data) in parsed if e and e.get("event") == "user"]
-        seen = set(session.scalars(select(CallTurn.event_key).where(CallTurn.event_key.in_(user_keys))))
+        seen = set(session.scalars(_SEEN, {"keys": user_keys}))
         wanted = []  # (pseudonym, event, data, sender id) of the events that go into the log
+        names: dict[str, str] = {}  # sender id → pseudonym: a turn's dozen events share one sender
         for _row_id, sender_id, (event, data) in parsed:
             if event is None:
                 continue
             sender_id = sender_id or event.get("sender_id") or ""
             if str(sender_id).startswith(CONSOLE_SENDER_PREFIX):
                 continue  # an agent's lookup in the console, not a resident's call: deleted, not counted
-            wanted.append((pseudonym(key, str(sender_id)), event, data, sender_id))
+            if (name := names.get(str(sender_id))) is None:
+                name = names[str(sender_id)] = pseudonym(key, str(sender_id))
+            wanted.append((name, event, data, sender_id))
         # Every sender's current conversation in one query, before anything is added: a query per
         # sender flushed the batch's new rows one sender at a time (most of the consumer's time).
         senders = _current(session, {name for name, *_ in wanted})
@@ -123,9 +141,8 @@ def _consume_batch(engine: Engine, key: bytes, batch: int, written: Counter) -> 
                 state.conversation.last_turn_id = state.last_turn.id
         ids = [row.id for row in rows]
         for start in range(0, len(ids), 500):  # bounded IN lists
-            session.execute(delete(events).where(events.c.id.in_(ids[start:start + 500])))
-        session.execute(update(CallLogCursor).where(CallLogCursor.id == 1)
-                        .values(consumed=CallLogCursor.consumed + len(rows)))
+            session.execute(_CONSUMED, {"ids": ids[start:start + 500]})
+        session.execute(_COUNT, {"rows": len(rows)})
         return len(rows)
 
 
@@ -159,16 +176,15 @@ def turns(session: Session, *, since: datetime | None = None, until: datetime | 
 
 def _take_turn(session: Session) -> None:
     """Wait until no other consumer is in its transaction (see the module docstring)."""
-    table = CallLogCursor.__table__
-    touch = update(table).where(table.c.id == 1).values(last_run=utc())
-    if session.execute(touch).rowcount == 0:
+    touch = {"now": utc()}
+    if session.execute(_TOUCH, touch).rowcount == 0:
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        session.execute(insert(table).values(id=1, consumed=0, last_run=None).on_conflict_do_nothing())
-        session.execute(touch)
+        session.execute(insert(_CURSOR).values(id=1, consumed=0, last_run=None).on_conflict_do_nothing())
+        session.execute(_TOUCH, touch)
 
 
 def _load(row_id: int, data: str | None) -> tuple[dict | None, str]:
@@ -198,11 +214,7 @@ def _current(session: Session, names: set[str]) -> dict[str, _Sender]:
     found: dict[str, _Sender] = {}
     ordered = sorted(names)
     for start in range(0, len(ordered), 500):
-        part = ordered[start:start + 500]
-        latest = (select(CallConversation.sender, func.max(CallConversation.number).label("number"))
-                  .where(CallConversation.sender.in_(part)).group_by(CallConversation.sender).subquery())
-        for conversation in session.scalars(select(CallConversation).join(
-                latest, and_(CallConversation.sender == latest.c.sender, CallConversation.number == latest.c.number))):
+        for conversation in session.scalars(_CURRENT, {"senders": ordered[start:start + 500]}):
             found[conversation.sender] = _Sender(conversation)
     return found
 

@@ -433,6 +433,18 @@ async def test_safe_mode_round_trip(rig_factory):
     assert rig.rasa.received == [(pseudonym(KEY, openid), "鼓楼医院2023年预约量多少")]
 
 
+async def test_safe_mode_keeps_no_cipher_state_between_messages(rig_factory):
+    # The protocol makes its AES cipher once (protocol.py _Crypto); each message still decrypts and each
+    # reply encrypts on its own (CBC from the key's IV every time), as WeChat reads them.
+    rig = await rig_factory(aes=True)
+    openids = [new_openid() for _ in range(3)]
+    for round_ in range(2):
+        for openid in openids:
+            text = f"第{round_}轮 {openid[-4:]}"
+            assert await rig.ask(openid, text) == f"收到：{text}"
+    assert len(rig.rasa.received) == 6
+
+
 async def test_safe_mode_refuses_what_it_cannot_trust(rig_factory):
     rig = await rig_factory(aes=True)
     openid = new_openid()
@@ -574,6 +586,22 @@ async def test_the_access_log_leaves_the_openid_out(rig, caplog):
     assert any("POST /wechat " in line for line in lines), lines
     assert any("/healthz?probe=1" in line for line in lines), lines  # other routes as before
     assert openid not in caplog.text
+
+
+def test_the_access_logs_request_line_is_aiohttps_without_the_wechat_query():
+    from aiohttp.test_utils import make_mocked_request
+    from aiohttp.web_log import AccessLogger
+
+    logger = logging.getLogger("test.access")
+    ours, theirs = RedactingAccessLogger(logger), AccessLogger(logger)
+    response = web.Response(status=200, text="success")
+    for path, shown in (("/wechat?signature=s&openid=oSECRET", "/wechat"), ("/wechat", "/wechat"),
+                        ("/healthz?probe=1", "/healthz?probe=1"), ("/console/x%20y?a=1", "/console/x%20y?a=1")):
+        request = make_mocked_request("POST", path)
+        line = dict(ours._format_line(request, response, 0.01))["first_request_line"]
+        assert line == f"POST {shown} HTTP/1.1"
+        # aiohttp's own logger (same format, compiled once and shared) still shows every query
+        assert dict(theirs._format_line(request, response, 0.01))["first_request_line"] == f"POST {path} HTTP/1.1"
 
 
 # --- the store's rows, on SQLite and PostgreSQL ------------------------------------------------------
