@@ -46,6 +46,8 @@ ACTION_ENDPOINT = "HOTLINE_ACTION_ENDPOINT_URL"
 SQL_BROKER = "HOTLINE_EVENT_BROKER_URL"
 # Rasa's SQL broker, one transaction per turn (bot/server/brokers.py; the endpoints files name it too).
 SQL_BROKER_TYPE = "bot.server.brokers.TurnSQLEventBroker"
+# Rasa's pika broker with a watch that reconnects when aio-pika's own reconnection never comes
+PIKA_BROKER_TYPE = "bot.server.brokers.ReconnectingPikaEventBroker"
 TRACKER_STORE = "HOTLINE_TRACKER_STORE_URL"
 RETENTION, MAX_CONVERSATIONS = "HOTLINE_CONVERSATION_RETENTION_MINUTES", "HOTLINE_TRACKER_MAX_CONVERSATIONS"
 # Rasa's tracker stores, masked and expiring (bot/server/trackers.py; the endpoints files name them too).
@@ -122,7 +124,7 @@ def rasa_endpoints(settings: Settings, action_webhook: str, *, broker_url: str |
                                 "db": _var(LOCK_DB), "password": _var(LOCK_PASSWORD)}
         env.update(_redis_env(settings.lock_store_url))
     if settings.rabbitmq_url:
-        config["event_broker"] = {"type": "pika", "url": _var(RABBIT_HOST), "port": _var(RABBIT_PORT),
+        config["event_broker"] = {"type": PIKA_BROKER_TYPE, "url": _var(RABBIT_HOST), "port": _var(RABBIT_PORT),
                                   "username": _var(RABBIT_USER), "password": _var(RABBIT_PASSWORD),
                                   "queues": [_var(RABBIT_QUEUE)], "exchange_name": _var(RABBIT_QUEUE)}
         env.update(_rabbit_env(settings.rabbitmq_url, settings.rabbitmq_queue))

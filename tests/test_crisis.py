@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import time
+
 import pytest
 
 from evalsets import EVAL, rows
@@ -107,6 +109,15 @@ def test_a_goodbye_or_a_cancel_alone_gets_no_check_in(classifier, text):
     """Someone leaving the chat is not told the crisis numbers (the classifier learnt these words from
     farewells: it scored them above the check-in's threshold)."""
     assert crisis.assess(text, classifier=classifier).tier is crisis.Tier.NONE
+
+
+def test_closing_words_are_read_in_linear_time():
+    """A long run of overlapping closing words ending in something else (好了好了…吗) is answered at
+    once: a backtracking pattern took seconds on a few dozen pairs (every message passes here)."""
+    started = time.perf_counter()
+    assert not crisis.closing_only("好了" * 5000 + "吗")
+    assert crisis.closing_only("好了" * 5000)
+    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize("text", ["对不起妈妈，我先走了", "再见了，这个世界", "我不想活了，再见", "算了，反正很快就结束了",

@@ -8,15 +8,19 @@ call log as before. A message is acknowledged only after the transaction holding
 committed: a crash, a store that is down or a lost connection leaves it in the queue, and RabbitMQ
 delivers it again (the call log counts a user message once, by its ``message_id``).
 
-The connection is aio-pika's robust one: when RabbitMQ goes away it reconnects, and consuming goes
-on. While RabbitMQ is down, Rasa keeps the events it could not publish and publishes them when it
-is back (its broker's reconnect callback), so nothing said meanwhile is lost.
+When RabbitMQ goes away the consumer starts over once it is back: a new connection, channel and
+consumer (aio-pika's robust connection said it was back while its restored consumer was gone:
+tests/prod found the queue full and no consumer after a restart). While RabbitMQ is down, Rasa keeps
+the events it could not publish and publishes them when it is back (bot/server/brokers.py), so
+nothing said meanwhile is lost.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 import aio_pika
@@ -49,6 +53,8 @@ class EventBrokerConsumer:
         self._stopping = asyncio.Event()
         self._connection: AbstractRobustConnection | None = None
         self._task: asyncio.Task[None] | None = None
+        self._restart = False  # RabbitMQ is back: start over on a new connection (module docstring)
+        self._lost_at: float | None = None  # when the connection went, while it is gone
         self.received = 0  # events written to the store and acknowledged
         self.last_error: str | None = None
         self.connected = False
@@ -88,6 +94,9 @@ class EventBrokerConsumer:
                 self._failed("cannot connect to RabbitMQ", exc)
                 await self._sleep(RETRY)
         while not self._stopping.is_set():
+            if self._restart or (self._lost_at is not None and time.monotonic() - self._lost_at > 3 * RETRY):
+                await self._reconnect()
+                continue
             try:
                 await asyncio.wait_for(self._arrived.wait(), FLUSH_INTERVAL)
             except asyncio.TimeoutError:
@@ -98,10 +107,25 @@ class EventBrokerConsumer:
             await self._flush()
         await self._flush()  # what arrived before the stop, if the store takes it
 
+    async def _reconnect(self) -> None:
+        """A new connection, channel and consumer; the old connection closed (its deliveries come again)."""
+        old, self._connection = self._connection, None
+        self._restart = False
+        self._pending.clear()
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.close()
+        while not self._stopping.is_set() and self._connection is None:
+            try:
+                await self._connect()
+            except Exception as exc:  # noqa: BLE001 - RabbitMQ not there yet: try again
+                self._failed("cannot connect to RabbitMQ", exc)
+                await self._sleep(RETRY)
+
     async def _connect(self) -> None:
         connection = await aio_pika.connect_robust(self._url, reconnect_interval=RETRY)
-        connection.close_callbacks.add(self._on_close)
-        connection.reconnect_callbacks.add(self._on_reconnect)
+        connection.close_callbacks.add(lambda *_, c=connection: self._on_close(c))
+        connection.reconnect_callbacks.add(lambda *_, c=connection: self._on_reconnect(c))
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=self._batch)
         # Declared as Rasa's broker declares them (a plain fanout exchange, a durable queue), so
@@ -111,22 +135,24 @@ class EventBrokerConsumer:
         await queue.bind(exchange, "")
         await queue.consume(self._on_message)
         self._connection = connection
+        self._lost_at = None
         self.connected = True
         self.last_error = None
         log.info("event-broker consumer: reading RabbitMQ queue %s", self._queue_name)
 
-    def _on_close(self, *_: Any) -> None:
-        if not self._stopping.is_set():
+    def _on_close(self, connection: Any) -> None:
+        if connection is self._connection and not self._stopping.is_set():
+            self._lost_at = time.monotonic()
             self.connected = False
             # Their delivery tags die with the channel: RabbitMQ delivers them again.
             self._pending.clear()
             self.last_error = "RabbitMQ connection lost: reconnecting"
             log.warning("event-broker consumer: RabbitMQ connection lost, reconnecting every %.0f s", RETRY)
 
-    def _on_reconnect(self, *_: Any) -> None:
-        self.connected = True
-        self.last_error = None
-        log.info("event-broker consumer: RabbitMQ connection back")
+    def _on_reconnect(self, connection: Any) -> None:
+        if connection is self._connection:
+            self._restart = True  # _run starts over on a new connection
+            log.info("event-broker consumer: RabbitMQ connection back")
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         self._pending.append(message)

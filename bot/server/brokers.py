@@ -18,11 +18,13 @@ events being dropped. ``close()`` (Rasa's shutdown) writes whatever is queued.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Text
 
+from rasa.core.brokers.pika import PikaEventBroker
 from rasa.core.brokers.sql import SQLEventBroker
 
 logger = logging.getLogger(__name__)
@@ -124,4 +126,54 @@ class TurnSQLEventBroker(SQLEventBroker):
             else:
                 logger.error("Shutting down with %d events not written to the event database.", len(self._pending))
         self._writer.shutdown(wait=True)
+        await super().close()
+
+
+# --- the production shape's RabbitMQ broker ------------------------------------------------------------
+
+WATCH_S = 3.0
+
+
+class ReconnectingPikaEventBroker(PikaEventBroker):
+    """Rasa's pika broker (endpoints.prod.yml ``type: bot.server.brokers.ReconnectingPikaEventBroker``)
+    with its own watch over what it could not publish.
+
+    Rasa keeps the events it could not publish (RabbitMQ down) and publishes them from aio-pika's
+    reconnect callback. That callback does not always come: a restart that closes the connection while
+    a channel operation is in flight can leave the robust connection closed for good (tests/prod: after
+    a RabbitMQ restart no kept event ever arrived, and nothing later either). Every ``WATCH_S`` seconds,
+    while events are kept, the broker opens a new connection (channel, exchange, queues, as at start),
+    drops the old one and publishes them, in order; a failure keeps them for the next round."""
+
+    _watch: Optional[asyncio.Task] = None
+
+    async def connect(self) -> None:
+        await super().connect()
+        if self._watch is None:
+            self._watch = asyncio.get_running_loop().create_task(self._watching())
+
+    async def _watching(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_S)
+            if not self._unpublished_events:
+                continue
+            old = self._connection
+            try:
+                await super().connect()
+            except Exception as exc:  # noqa: BLE001 - RabbitMQ still away: the events stay kept
+                logger.warning("RabbitMQ still unreachable (%s); %d events kept.", type(exc).__name__,
+                               len(self._unpublished_events))
+                continue
+            logger.warning("RabbitMQ connection opened again; publishing %d kept events.", len(self._unpublished_events))
+            self._publish_unpublished_messages()
+            if old is not None and old is not self._connection:
+                with contextlib.suppress(Exception):
+                    await old.close()
+
+    async def close(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+            self._watch = None
         await super().close()

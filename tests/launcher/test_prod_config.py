@@ -52,7 +52,7 @@ def test_every_backend_set_is_the_checked_in_production_file_with_no_secret_in_i
         assert secret not in text
     config = yaml.safe_load(text)
     assert (config["tracker_store"]["type"], config["lock_store"]["type"], config["event_broker"]["type"]) == (
-        endpoints.REDIS_TRACKER_TYPE, "redis", "pika")
+        endpoints.REDIS_TRACKER_TYPE, "redis", endpoints.PIKA_BROKER_TYPE)
     # Rasa's environment: the trackers' URL as it is (our store splits it), the lock store's and
     # RabbitMQ's parts split (Rasa's own take them so).
     assert chosen.env["HOTLINE_TRACKER_STORE_URL"] == "redis://:redis-pass@cache.example:6380/3"
