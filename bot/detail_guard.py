@@ -14,7 +14,7 @@ import logging
 import re
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -22,7 +22,7 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.gazetteer import NamesInModel, read_gazetteer
+from bot.gazetteer import NamesInModel
 
 logger = logging.getLogger(__name__)
 
@@ -54,16 +54,6 @@ class DetailQuestionGuard(NamesInModel, GraphComponent, IntentClassifier):
         self._keep_names(model_storage, resource, gazetteer)
         words = sorted({w for w in gazetteer.get("unheld_measures", []) if w}, key=len, reverse=True)
         self._unheld = re.compile("|".join(map(re.escape, words))) if words else None
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "DetailQuestionGuard":
-        return cls(config, model_storage, resource, read_gazetteer(config["gazetteer_path"]))
-
-    @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "DetailQuestionGuard":
-        return cls(config, model_storage, resource, cls._names_of_model(model_storage, resource))
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

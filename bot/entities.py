@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -14,7 +14,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.gazetteer import read_gazetteer, NamesInModel
+from bot.gazetteer import NamesInModel
 from bot.names import NameMatcher, find_measures, find_periods, find_phones
 
 # How many messages' entities a matcher keeps (the featuriser asks for the one just read).
@@ -33,16 +33,6 @@ class DomainEntityExtractor(NamesInModel, GraphComponent, EntityExtractorMixin):
                  gazetteer: dict) -> None:
         self._config = config
         self._keep_names(model_storage, resource, gazetteer)
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "DomainEntityExtractor":
-        return cls(config, model_storage, resource, read_gazetteer(config["gazetteer_path"]))
-
-    @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "DomainEntityExtractor":
-        return cls(config, model_storage, resource, cls._names_of_model(model_storage, resource))
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

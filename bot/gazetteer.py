@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple
 
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -43,6 +44,18 @@ def userdict_lines(gazetteer: dict) -> List[Text]:
 class NamesInModel:
     """The store's names (the gazetteer) kept inside the trained model: read from the file at
     training, saved into the model, read back from the model at load (never from the repo)."""
+
+    @classmethod
+    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "NamesInModel":
+        """A component built as ``cls(config, model_storage, resource, gazetteer)``: the gazetteer file's names."""
+        return cls(config, model_storage, resource, read_gazetteer(config["gazetteer_path"]))
+
+    @classmethod
+    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "NamesInModel":
+        """The same, with the names the trained model keeps."""
+        return cls(config, model_storage, resource, cls._names_of_model(model_storage, resource))
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:

@@ -133,12 +133,6 @@ def test_a_farewell_with_words_of_its_own_is_still_read(classifier, text):
     ("不想玩了，想四一四", crisis.Tier.HIGH),
     ("我的狗麻烦帮我找个好人家，我照顾不了它了", crisis.Tier.POSSIBLE),
     ("我要投诉那个医生态度差，反正我也活不了多久了，投诉完就没什么遗憾了", crisis.Tier.POSSIBLE),
-])
-def test_round_17_danger_is_read_without_any_classifier(text, tier):
-    assert crisis.assess(text).tier is tier
-
-
-@pytest.mark.parametrize("text,tier", [
     # round 18 (the twentieth set's misses): pinyin run together, 轻生 as voice writes it, a strip of
     # pills inside a question, a course swallowed at once, euthanasia for oneself, a grave as home
     ("woxiangqusi", crisis.Tier.HIGH),
@@ -153,7 +147,7 @@ def test_round_17_danger_is_read_without_any_classifier(text, tier):
     ("我好像找到唯一的出口了", crisis.Tier.POSSIBLE),
     ("顺便问一下，如果人没了，挂号费能退吗", crisis.Tier.POSSIBLE),
 ])
-def test_round_18_danger_is_read_without_any_classifier(text, tier):
+def test_rounds_17_and_18_danger_is_read_without_any_classifier(text, tier):
     assert crisis.assess(text).tier is tier
 
 

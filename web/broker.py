@@ -87,12 +87,7 @@ class EventBrokerConsumer:
             await self._connection.close()
 
     async def _run(self) -> None:
-        while not self._stopping.is_set() and self._connection is None:
-            try:
-                await self._connect()
-            except Exception as exc:  # noqa: BLE001 - RabbitMQ not there yet: try again
-                self._failed("cannot connect to RabbitMQ", exc)
-                await self._sleep(RETRY)
+        await self._reconnect()  # the first connection, as every later one
         while not self._stopping.is_set():
             if self._restart or (self._lost_at is not None and time.monotonic() - self._lost_at > 3 * RETRY):
                 await self._reconnect()
@@ -108,7 +103,8 @@ class EventBrokerConsumer:
         await self._flush()  # what arrived before the stop, if the store takes it
 
     async def _reconnect(self) -> None:
-        """A new connection, channel and consumer; the old connection closed (its deliveries come again)."""
+        """A new connection, channel and consumer, tried until RabbitMQ answers; the old connection, if
+        any, closed (its deliveries come again)."""
         old, self._connection = self._connection, None
         self._restart = False
         self._pending.clear()
