@@ -45,6 +45,10 @@ class ActionStatistics(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         message = tracker.latest_message
         intent = (message.get("intent") or {}).get("name")
+        if intent == "nlu_fallback":
+            # unsure between asking and ranking (自助终端 医院挂号次数 前3): the classifiers' first choice
+            ranked = [r.get("name") for r in message.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+            intent = ranked[0] if ranked else intent
         entities = message.get("entities") or []
         text = message.get("text") or ""
 
@@ -433,6 +437,10 @@ class ActionStatistics(Action):
                 # 累计生成多少张，2023年又生成了多少张: a part naming its own year, the running total asked
                 # in another part, asks the year's own figure
                 own_year = bool(question.cumulative and part.period and not CUMULATIVE_WORDS.search(text[start:end]))
+                if own_year and chosen and all(stats.scopes(s, subject, m) == {"cumulative"} for m in chosen):
+                    # 浦口区2019年10月健康档案基本信息和糖尿病累计上传: printed only as running totals, the
+                    # period is the date they run to
+                    own_year = False
                 part.cumulative = False if own_year else question.cumulative
             own = _FILLER.sub("", part.context)
             # a part that is only a period or a number (缴费金额 19.10) names no measure of its own
@@ -626,7 +634,8 @@ _FILLER = re.compile(r"[\s\d\W_a-zA-Z]|多少|几|是|的|了|吗|呢|呀|啊|�
 # The hotline named only by its number (12320总预约挂号量): the figure may be the booking platform's.
 _GENERIC_HOTLINE = re.compile(r"12320|12320热线|热线|12320卫生热线")
 # Where and when words: "not held" unless what they ask about is printed (信息中心的地址在哪).
-_ASKING_WORDS = {"在哪", "怎么走", "几点", "开门", "上班时间", "营业时间", "门诊时间", "什么时候开", "开诊"}
+_ASKING_WORDS = {"在哪", "怎么走", "几点", "开门", "上班时间", "营业时间", "门诊时间", "什么时候开", "开诊",
+                 "怎么去", "怎么过去", "咋去", "咋走", "如何去", "如何到达", "怎么到", "上班吗", "周六", "周日", "礼拜六", "礼拜天"}
 # A ranking asked without the intent saying so (各市接听电话 排序, 前三的区).
 _RANKING = re.compile(r"排序|排名|排行|前\s*\d+|前[一二两三四五六七八九十]+(?:名|位|家|个)?|top\s*\d|最多的|最少的"
                       # bottom N and N extremes (倒数三个, 末三位, 最低三个)

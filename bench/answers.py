@@ -51,8 +51,9 @@ GRADES = ("exact", "extra", "wrong", "not held", "other", "silent")
 _REFUSAL = re.compile(r"没有|不掌握|未收录|无法提供|不能提供|查不到|暂无|不包含|未载|不在简报|并非|不是简报")
 # A figure: digits, a decimal part, 万/亿; a ratio as printed (9/11, 78/129) is one figure, not two.
 _NUMBER = re.compile(r"(?<![\d./])\d+(?:\.\d+)?(?:/\d+)?(?:万|亿)?(?![\d./])")
-# List markers and places that are not figures: "1. ", "第3名", "前5名".
-_MARKERS = re.compile(r"(?m)^\s*\d+\.\s|第\d+名|前\d+名|后\d+名|\d+年|\d+月|\d+项")
+# List markers, dates and places that are not figures: "1. ", "第3名", "前5名", "11月20日" (the
+# complaint form's example of a date).
+_MARKERS = re.compile(r"(?m)^\s*\d+\.\s|第\d+名|前\d+名|后\d+名|\d+年|\d+月|\d+日|\d+项")
 
 
 @dataclass
@@ -125,17 +126,39 @@ def store_names(database_url: str) -> dict[str, str]:
         engine.dispose()
 
 
+def store_guidance(database_url: str) -> tuple[str, ...]:
+    """The store's fixed statements (how to book, the family-doctor rule): a reply quoting one gives
+    its figures as part of the guidance (南京已将30%的专家号提前向家庭医生开放), not as an answer to
+    a figure question; they count as given only when asked."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from database.engine import make_engine
+    from knowledge.models import Statement
+
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as s:
+            return tuple(squash(t) for t in s.scalars(select(Statement.text)) if t.strip())
+    finally:
+        engine.dispose()
+
+
 def numbers(text: str) -> set[str]:
     return set(_NUMBER.findall(_MARKERS.sub(" ", text)))
 
 
-def grade(row: Row, reply: str, figures: set[str], names: dict[str, str] | None = None) -> str:
+def grade(row: Row, reply: str, figures: set[str], names: dict[str, str] | None = None,
+          guidance: tuple[str, ...] = ()) -> str:
     if not reply.strip():
         return "silent"
     said = squash(reply)
     asked = numbers(squash(" ".join(row.messages)))
+    unquoted = said
+    for text in guidance:
+        unquoted = unquoted.replace(text, " ")
     # the hotline's own number and the emergency numbers are phone numbers, not figures
-    given = {n for n in numbers(said) if n in figures and n not in asked and n not in ("12320", "120", "110")}
+    given = {n for n in numbers(unquoted) if n in figures and n not in asked and n not in ("12320", "120", "110")}
     if row.kind == "ranking":
         names = names or {}
         places = [min((p for p in (said.find(w), said.find(squash(names.get(w, w)))) if p >= 0), default=-1)
@@ -196,6 +219,7 @@ async def run(rows: list[Row], seeds: Path) -> tuple[list[str], list[str]]:
                    env={**os.environ, "DATABASE_URL": settings.database_url}, stdout=subprocess.DEVNULL)
     figures = store_figures(settings.database_url)
     names = store_names(settings.database_url)
+    guidance = store_guidance(settings.database_url)
     stack = Stack(settings, *free_ports(3))
     stack.start()
     try:
@@ -211,7 +235,7 @@ async def run(rows: list[Row], seeds: Path) -> tuple[list[str], list[str]]:
             replies = await ask_all(rows, send)
     finally:
         stack.stop()
-    return [grade(r, said, figures, names) for r, said in zip(rows, replies)], replies
+    return [grade(r, said, figures, names, guidance) for r, said in zip(rows, replies)], replies
 
 
 def summary(rows: list[Row], grades: list[str]) -> dict[str, float]:

@@ -78,6 +78,8 @@ _COUNT_NOUNS = {"天": "天数", "台": "台数", "区": "区", "家": "家", "�
 _RATE = re.compile(r"(?:(?![的之是])[\u4e00-\u9fff]){1,3}率")
 # "and" right before a measure's words (省12345和市12345工单).
 _JOINED = re.compile(r"(?:和|与|跟|及|以及|、|vs\.?|VS|对比|比较)\s*$")
+_TOTAL_WORDS = {"合计", "小计", "总计"}
+_ALL_TOLD = re.compile(r"一共|总共|共计|加起来")
 CUMULATIVE_WORDS = re.compile(r"累计|截至|截止|到目前|为止|至今|总共累计|历年")
 OWN_PERIOD_WORDS = re.compile(r"年度|全年|当年|这一年|一年|当月|新增")
 _PERIOD_WORDS = re.compile(r"(?<!\d)(?:20)?\d{2}\s*(?:年度?|[.\-/])\s*(?:\d{1,2}\s*月?份?)?(?!\d)"
@@ -309,6 +311,7 @@ class Vocabulary:
         question.measures.sort(key=lambda found: found[0].start)  # as asked (市12345 和 省12345), not longest first
         self._later_measures(spans, question)
         self._shared_tails(text, question, taken)
+        self._shared_heads(text, question, taken)
         for match in _PLACE_HOTLINE.finditer(text):
             place = match.group(1).replace("全", "")
             while place and _NAME_LEFT.match(place[0]):  # 年苏洲市12320: 苏洲
@@ -340,6 +343,12 @@ class Vocabulary:
                 question.period = str(hint["value"])
                 if question.period not in question.periods:
                     question.periods.append(question.period)
+        years = [p for p in question.periods if re.fullmatch(r"\d{4}", p)]
+        months = [p for p in question.periods if p.startswith("month:")]
+        if len(years) == 1 and len(months) == 1 and len(question.periods) == 2:
+            # 那年十月（2019）: one month and one year named apart are that month of that year
+            question.period = f"{years[0]}-{months[0][6:]}"
+            question.periods = [question.period]
         found = _SUB_PERIOD.search(text)
         if found:
             question.sub_period = found.group(0)
@@ -349,14 +358,29 @@ class Vocabulary:
         if len(question.measures) > 1:  # 第三方渠道预约: 第三方, not also 预约
             specific = [(m, f) for m, f in question.measures if m.text not in GENERIC_MEASURE_WORDS]
             question.measures = specific or question.measures
+        for mention, found in list(question.measures):
+            # 预约挂号合计里诊间预约: the column inside the total, not the total as well
+            if mention.text in _TOTAL_WORDS and any(
+                    re.fullmatch(r"\s*(?:里|中|里面|当中|之中|的)?\s*", text[mention.end:other.start])
+                    for other, _ in question.measures if other.start >= mention.end):
+                question.measures.remove((mention, found))
         if any(f[0] != "合计" and f[0].endswith("合计") for _, f in question.measures):
             # 分途径预约加起来合计: the total that table prints (线上预约数量合计), not also the booking table's 合计
             question.measures = [(m, f) for m, f in question.measures if m.text != "合计"]
+        for mention, found in list(question.measures):
+            # 诊间预约合计, 第三方 合计: that column's total (the platform's 诊间预约), not also the table's 合计
+            if mention.text in _TOTAL_WORDS and any(
+                    other.end <= mention.start and not text[other.end:mention.start].strip()
+                    for other, _ in question.measures if other is not mention):
+                question.measures.remove((mention, found))
         question.context = self._context(text, question, hints)
         if CUMULATIVE_WORDS.search(text):
             question.cumulative = True
         elif OWN_PERIOD_WORDS.search(text):
             question.cumulative = False
+        elif _ALL_TOLD.search(text) and not question.periods and not _PERIOD_WORDS.search(text):
+            # 一共生成过多少张电子健康证: no period named, all told is the running total
+            question.cumulative = True
         return question
 
     @staticmethod
@@ -401,6 +425,26 @@ class Vocabulary:
                 if word != mention.text and word in self.measures:
                     question.measures.append((Mention(start, end, word), self.measures[word]))
                     question.measures.sort(key=lambda found: found[0].start)  # as asked: 市12345 first
+                    break
+
+    def _shared_heads(self, text: str, question: Question, taken: list[tuple[int, int]]) -> None:
+        """Two measures sharing their first words, written once (自助机挂号和缴费: 自助机缴费 too)."""
+        for mention, _ in list(question.measures):
+            joined = re.match(r"\s*(?:和|与|跟|及|以及|、)\s*", text[mention.end:])
+            if not joined:
+                continue
+            start = mention.end + joined.end()
+            for length in range(min(6, len(text) - start), 1, -1):
+                end = start + length
+                if any(start < e and s < end for s, e in taken) or any(
+                        m.start < end and start < m.end for m, _ in question.measures):
+                    continue
+                words = [mention.text[:k] + text[start:end] for k in range(len(mention.text) - 1, 0, -1)]
+                word = next((w for w in words if w in self.measures and w != mention.text), None)
+                if word:
+                    question.measures.append((Mention(start, end, word), self.measures[word]))
+                    question.measures.sort(key=lambda found: found[0].start)
+                    taken.append((start, end))
                     break
 
     def _later_measures(self, spans, question: Question) -> None:
@@ -605,7 +649,22 @@ class Vocabulary:
                 best += [s for s in found if s.kind in ("hospital", "platform") and s not in best]
         if best_key is None:
             return len(span), []
+        if best_key[0] == 0 and span not in self.names and self._district_hospital(span):
+            # 浦口医院: a district's name and 医院 is none of its hospitals in particular (浦口中医院 only
+            # needs the fewest characters added); every hospital it may be is asked about
+            return 0, self._whole(span)
         return best_key[0], best
+
+    def _district_hospital(self, span: str) -> bool:
+        districts = {s.name.removesuffix("区") for found in self.names.values() for s in found if s.kind == "district"}
+        return any(span in (d + "医院", d + "区医院", "南京" + d + "医院", "南京市" + d + "医院") for d in districts if len(d) >= 2)
+
+    def _whole(self, span: str) -> list[SubjectRef]:
+        out: list[SubjectRef] = []
+        for name, found in self.names.items():
+            if len(name) >= len(span) and _subsequence(name, span) == len(span):
+                out += [s for s in found if s.kind == "hospital" and s not in out]
+        return out
 
     @staticmethod
     def _left(text: str, start: int, limit: int = 10) -> str:

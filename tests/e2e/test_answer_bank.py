@@ -48,7 +48,8 @@ async def test_a_sample_of_the_bank_gets_the_figure_asked_or_not_held(system):
     replies = await bench.ask_all(rows, send)
     figures_held = bench.store_figures(system.database_url)
     names = bench.store_names(system.database_url)
-    grades = [bench.grade(row, said, figures_held, names) for row, said in zip(rows, replies)]
+    guidance = bench.store_guidance(system.database_url)
+    grades = [bench.grade(row, said, figures_held, names, guidance) for row, said in zip(rows, replies)]
     figures = bench.summary(rows, grades)
     shown = "\n".join(f"[{g}] {r.question} (expected {r.expected}) -> {said[:120]}"
                       for r, g, said in zip(rows, grades, replies) if g in ("wrong", "silent"))

@@ -130,3 +130,45 @@ def test_durations_are_never_printed(vocab, text):
 def test_a_service_named_like_a_column_is_not_that_column(vocab):
     # 12320在线咨询 is no 12320在线预约 (an alias 12320在线 took it for the column: a figure for a service)
     assert not vocab.read("12320在线咨询怎么用").measures
+
+
+@pytest.mark.parametrize("text, measure", [
+    ("23年诊间预约合计", "诊间预约"),          # that column's total, not also the table's 合计
+    ("2023预约表 第三方合计", "第三方"),
+    ("2019年10月预约挂号合计里诊间预约是多少", "诊间预约"),
+    ("2019年10月江苏省人民医院自助机投放多少台", "投放台数"),  # 放多少 is no question about slots here
+])
+def test_a_column_asked_with_its_total_is_that_column(vocab, text, measure):
+    question = vocab.read(text)
+    assert [found[0] for _, found in question.measures] == [measure] and not question.unheld
+
+
+def test_a_district_and_hospital_is_none_of_its_hospitals_in_particular(vocab):
+    """浦口医院: 浦口中医院 needs the fewest characters added, but three hospitals of 浦口 fit it: asked which."""
+    question = vocab.read("浦口医院 23年 出院人次")
+    [(mention, found)] = question.ambiguous
+    assert mention.text == "浦口医院" and {s.name for s in found} == {
+        "南京市浦口人民医院", "南京市浦口区中医院", "南京市浦口区中心医院"}
+    assert names(vocab.read("江宁医院 出院人次")) == ["南京市江宁医院"]  # a name the store holds stays
+
+
+def test_two_measures_sharing_their_first_words_are_both_asked(vocab):
+    question = vocab.read("2019年10月自助机挂号和缴费合计各多少次？")
+    assert [found[0] for _, found in question.measures] == ["挂号", "缴费"]
+
+
+def test_all_told_with_no_period_is_the_running_total(vocab):
+    assert vocab.read("南京一共生成过多少张电子健康证呀").cumulative is True
+    assert vocab.read("2023年一共生成多少张电子健康证").cumulative is None
+
+
+def test_a_month_and_a_year_named_apart_are_that_month(vocab):
+    hints = [{"entity": "period", "value": "month:10"}, {"entity": "period", "value": "2019"}]
+    question = vocab.read("南医大二附院那年十月（2019）预约小计是多少", hints)
+    assert question.period == "2019-10" and question.periods == ["2019-10"]
+
+
+@pytest.mark.parametrize("text", ["鼓楼医院江北国际医院怎么去", "南京鼓楼医院平均住院日是几天",
+                                  "胸科医院 住院 要不要陪护证", "同仁医院的体检中心周六上班吗"])
+def test_getting_there_stays_and_weekends_are_never_printed(vocab, text):
+    assert vocab.read(text).unheld
