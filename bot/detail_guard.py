@@ -28,8 +28,9 @@ logger = logging.getLogger(__name__)
 
 COMPLAINT = "complaint"
 SERVICE = "other_service"
-# Asking, not telling: a question word or a question's last particle.
-_ASKS = re.compile(r"[?？]|吗|多少|几[个位点天家]|哪[个位里儿些家]|什么|怎么|如何|是否|能不能|可不可以|要不要|有没有|需不需要|用不用")
+# Asking, not telling: a question word or a question's last particle, or an agent's lookup of a count
+# (省人医 医生人数).
+_ASKS = re.compile(r"[?？]|吗|多少|人数|数量|几[个位点天家]|哪[个位里儿些家]|什么|怎么|如何|是否|能不能|可不可以|要不要|有没有|需不需要|用不用")
 # Grievance: what was done to someone, how it felt, wanting it put right. One of these and the
 # message stays a complaint, whatever it asks (为什么收费这么贵 is one).
 _GRIEVANCE = re.compile(

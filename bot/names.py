@@ -360,7 +360,7 @@ _PERIODS = [
     (re.compile(r"(?<![\d.])(20\d{2})\s*[.\-/]\s*(1[0-2]|0?[1-9])(?![\d.])"), "year_month"),
     (re.compile(r"(?<!\d)(20\d{2})(1[0-2]|0[1-9])(?!\d)"), "year_month"),
     (re.compile(r"(?<![\d.])(1\d|2[0-5])\.(1[0-2]|0?[1-9])(?![\d.万亿%])"), "year_month"),  # 19.10
-    (re.compile(r"(?:(?<=\s)|^)(1[5-9]|2[0-6])(1[0-2]|0[1-9])(?=\s|$)"), "year_month"),  # 中大 1910 预约小计
+    (re.compile(r"(?:(?<=\s)|^)(1[5-9]|2[0-6])(1[0-2]|0[1-9])(?=\s|$|底|的)"), "year_month"),  # 中大 1910 预约小计, 1910底
     # a year: 2023年, 2023年度, 2023 (not inside a longer number); 2023年12320 is the year and the hotline
     (re.compile(r"(?<!\d)(20\d{2})(?:\s*年度?(?!\s*\d{1,2}\s*月)|(?![\d年.\-/]))"), "year"),
     (re.compile(r"(?<=12320)(20\d{2})\s*年度?(?!\s*\d{1,2}\s*月)"), "year"),
@@ -371,7 +371,8 @@ _PERIODS = [
     (re.compile(r"(?:(?<=\s)|^)(1[5-9]|2[0-6])(?=\s|$)"), "bare_year"),
     # ... or in front of the message, the words right after it (23医疗投诉, 19心理危机干预)
     (re.compile(r"^(1[5-9]|2[0-6])(?=[\u4e00-\u9fff])"), "bare_year"),
-    (re.compile(rf"(?<![\d年]){_MONTH}\s*月份?(?![\d日号])"), "month"),
+    # a month (十月份), also after a year named in words (那年十月), not inside 2019年10月 (read above)
+    (re.compile(rf"(?<!\d)(?<!\d年)(?<!\d\s年){_MONTH}\s*月份?(?![\d日号])"), "month"),
     (re.compile(r"去年|上一年"), "last_year"),
     (re.compile(r"前年"), "year_before_last"),
     (re.compile(r"今年|本年"), "this_year"),

@@ -20,6 +20,9 @@ from bot.names import NameMatcher, find_periods, measure_vocabulary
     ("心电病例采集 23全年 vs 19年10月", ["2023", "2019-10"]),  # a two-digit year with 全年
     ("23医疗投诉", ["2023"]), ("23人工服务", ["2023"]),  # an agent's year in front of the measure
     ("20家医院排名", []), ("24小时有人接吗", []), ("16号线怎么走", []), ("23人来排队", []),  # counts, not years
+    ("1910底 总预约挂号量", ["2019-10"]),     # an agent's year and month up to the month's end
+    ("那年十月（2019）预约小计", ["month:10", "2019"]),  # a month after a year said in words; the resolver joins them
+    ("2010年", ["2010"]), ("1500家", []),
 ])
 def test_periods_in_the_forms_agents_type(text, periods):
     assert [f.value for f in find_periods(text)] == periods
