@@ -39,10 +39,13 @@ class ActionHumanHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        agent_after_figure = not handoff.is_resident(tracker.sender_id) and bool(tracker.get_slot("stats_subject"))
-        if await in_thread(sessions(), only_a_lookup, tracker.latest_message, follow_up=agent_after_figure):
+        agent = not handoff.is_resident(tracker.sender_id)
+        agent_after_figure = agent and bool(tracker.get_slot("stats_subject"))
+        if await in_thread(sessions(), only_a_lookup, tracker.latest_message, follow_up=agent_after_figure) or (
+                agent and await in_thread(sessions(), asks_for_figure, tracker.latest_message, unheld_anywhere=True)):
             # 23人工服务: the hotline's count of calls its people answered, not a request for one (and, in
-            # the console right after a figure, 人工服务 alone: the console never queues for a person)
+            # the console right after a figure, 人工服务 alone; in the console, 12320坐席人数: not held, said so;
+            # the console never queues for a person)
             return await ActionStatistics().run(dispatcher, tracker, domain)
         config = settings()
         crisis = _crisis_in_session(tracker)

@@ -216,6 +216,10 @@ class ActionStatistics(Action):
             exact = [_running_total(s, vocab, subject, m, held, question) for m in exact]
         if exact:
             return exact, None
+        if question.measures and subject.kind == "channel" and CHANNEL_BOOKINGS in held \
+                and all("预约" in m.text for m, _ in question.measures):
+            # 我的南京客户端 线上预约数量: a channel prints one booking figure, its 预约数量
+            return [CHANNEL_BOOKINGS], None
         if question.measures:  # a measure named exactly, which this subject does not print ...
             words = [m.text for m, _ in question.measures]
             inside = sorted(((vocab.score(m, question.context), m) for m in held if any(w in m for w in words)),
@@ -633,6 +637,8 @@ _FILLER = re.compile(r"[\s\d\W_a-zA-Z]|多少|几|是|的|了|吗|呢|呀|啊|�
 
 # The hotline named only by its number (12320总预约挂号量): the figure may be the booking platform's.
 _GENERIC_HOTLINE = re.compile(r"12320|12320热线|热线|12320卫生热线")
+# The one booking figure a channel prints (健康南京APP: 注册用户 and 预约数量).
+CHANNEL_BOOKINGS = "预约数量"
 # Where and when words: "not held" unless what they ask about is printed (信息中心的地址在哪).
 _ASKING_WORDS = {"在哪", "怎么走", "几点", "开门", "上班时间", "营业时间", "门诊时间", "什么时候开", "开诊",
                  "怎么去", "怎么过去", "咋去", "咋走", "如何去", "如何到达", "怎么到", "上班吗", "周六", "周日", "礼拜六", "礼拜天"}

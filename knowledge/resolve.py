@@ -79,6 +79,7 @@ _RATE = re.compile(r"(?:(?![的之是])[\u4e00-\u9fff]){1,3}率")
 # "and" right before a measure's words (省12345和市12345工单).
 _JOINED = re.compile(r"(?:和|与|跟|及|以及|、|vs\.?|VS|对比|比较)\s*$")
 _TOTAL_WORDS = {"合计", "小计", "总计"}
+_RANK_WORDS = re.compile(r"(?:前|后|倒数)?[一二两三四五六七八九十\d]*名(?:的)?")
 _ALL_TOLD = re.compile(r"一共|总共|共计|加起来")
 CUMULATIVE_WORDS = re.compile(r"累计|截至|截止|到目前|为止|至今|总共累计|历年")
 OWN_PERIOD_WORDS = re.compile(r"年度|全年|当年|这一年|一年|当月|新增")
@@ -306,6 +307,8 @@ class Vocabulary:
             elif "place" in kinds:
                 question.foreign.append(self._widen(text, start, end))
             elif "unheld" in kinds and word not in measure_names:
+                if word.startswith("名") and re.search(r"[一二两三四五六七八九十\d]$", text[:start]):
+                    continue  # 前三名医院: a rank, no famous doctor (名医)
                 question.unheld.append(word)
             taken.append((start, end))
         question.measures.sort(key=lambda found: found[0].start)  # as asked (市12345 和 省12345), not longest first
@@ -370,9 +373,14 @@ class Vocabulary:
         for mention, found in list(question.measures):
             # 诊间预约合计, 第三方 合计: that column's total (the platform's 诊间预约), not also the table's 合计
             if mention.text in _TOTAL_WORDS and any(
-                    other.end <= mention.start and not text[other.end:mention.start].strip()
+                    other.end <= mention.start and re.fullmatch(r"[\s（(]*(?:总数|总量|的)?[\s（(]*", text[other.end:mention.start])
                     for other, _ in question.measures if other is not mention):
                 question.measures.remove((mention, found))
+        if any(s.kind in ("hospital", "district") for s in question.subject_list) and "12320在线预约" in self.measures:
+            # 鼓楼 23年 12320预约: a hospital's 12320 bookings are its 12320在线预约 column, not its total
+            question.measures = [(m, self.measures["12320在线预约"]) if m.text in GENERIC_MEASURE_WORDS
+                                 and re.search(r"12320\s*(?:的|上|里)?\s*$", text[:m.start]) else (m, f)
+                                 for m, f in question.measures]
         question.context = self._context(text, question, hints)
         if CUMULATIVE_WORDS.search(text):
             question.cumulative = True
@@ -576,8 +584,10 @@ class Vocabulary:
             if any(s <= match.start() and e >= match.end() for s, e in measured):
                 continue  # part of a measure's name (医院满意度调查)
             left = self._left(text, match.start())
-            if left in _GENERIC_LEFT or len(left) + len(match.group(0)) < 3:
-                continue  # 南京医院, 各医院: no name
+            if not left:  # 301医院, 454医院: a hospital named by its number
+                left = re.search(r"\d{2,4}$", text[:match.start()]).group(0) if re.search(r"(?<![\d.])\d{2,4}$", text[:match.start()]) else ""
+            if left in _GENERIC_LEFT or len(left) + len(match.group(0)) < 3 or _RANK_WORDS.fullmatch(left):
+                continue  # 南京医院, 各医院, 前三名医院: no name
             spans.append((match.end() - len(left) - len(match.group(0)), match.end()))
         spans = [sp for sp in spans if not any(o != sp and o[0] <= sp[0] and o[1] >= sp[1] for o in spans)]
         for start, end in spans:

@@ -161,6 +161,18 @@ def test_a_farewell_with_words_of_its_own_is_still_read(classifier, text):
     ("楼顶好安静啊，风也舒服", crisis.Tier.POSSIBLE),
     ("心理门诊要排三周，我怕是等不了这么久了", crisis.Tier.POSSIBLE),
     ("not sure I'll make it to the weekend honestly", crisis.Tier.POSSIBLE),
+    # round 21 (the twenty-third set's misses, in other words): a poison delivered, an antidepressant saved up,
+    # a post scheduled for everyone, "don't save me again", a jump asked in English, pills to sleep away; as
+    # check-ins, the cat's food shown and the cat entrusted, life as one's trouble, a refund left to mother
+    ("快递到了，亚硝酸钠", crisis.Tier.HIGH),
+    ("开的氟西汀我没吃，一直攒着", crisis.Tier.HIGH),
+    ("朋友圈设了定时发布，明天中午你们就都知道了", crisis.Tier.HIGH),
+    ("别再救我了", crisis.Tier.HIGH),
+    ("would it hurt to jump off the bridge", crisis.Tier.HIGH),
+    ("这些药能让我一觉睡过去吗", crisis.Tier.HIGH),
+    ("狗粮在阳台，麻烦帮我喂一下豆豆", crisis.Tier.POSSIBLE),
+    ("问卷问我最大的痛苦是什么，我写的是：活着", crisis.Tier.POSSIBLE),
+    ("号不用了，挂号费退了留给我妈吧", crisis.Tier.POSSIBLE),
 ])
 def test_rounds_17_to_20_danger_is_read_without_any_classifier(text, tier):
     assert crisis.assess(text).tier is tier
@@ -185,6 +197,10 @@ def test_rounds_17_to_20_danger_is_read_without_any_classifier(text, tier):
     "小孩们从桥上往河里跳着玩水，怎么劝",
     "今晚又要加班，我这把老骨头撑不住了，能开病假条吗",
     "打碎了杯子，手腕划了一道，要缝针吗",
+    # round 21: melatonin eaten as sweets, access to charcoal limited (research), a pull-up bar
+    "孩子把我的维生素当糖吃了好几颗，要紧吗",
+    "限制农药的可及性对降低自杀率有用吗？找篇文献",
+    "在单杠上吊了十分钟，肩膀好疼",
 ])
 def test_the_heat_a_topic_or_a_plant_is_no_danger_signal(text):
     assert crisis.assess(text).tier is crisis.Tier.NONE
@@ -263,9 +279,13 @@ LEVELS = {  # set: (recall floor, full-protocol false-alarm ceiling, check-in ce
     # the twenty-second (session 18): blind before and after round 19 (0.983, 1.5 %, 2.8 % both), then its misses
     # and false alarms looked at (round 20): a seen set, held at its level after (1.0, 0.0 %, 3.1 %)
     "crisis22": (0.995, 0.005, 0.04),
-    # the twenty-third (session 18, written blind, never looked at): 0.969, 1.3 %, 4.1 % before rounds 19 and 20;
-    # 0.969, 1.3 %, 3.8 % after them; 0.972, 1.5 %, 3.3 % with the new training lines (crisis_train8.tsv)
-    "crisis23": (0.97, 0.018, 0.04),
+    # the twenty-third (session 18): blind, 0.969, 1.3 %, 4.1 % before rounds 19 and 20; 0.969, 1.3 %, 3.8 % after
+    # them; 0.972, 1.5 %, 3.3 % with the new training lines (crisis_train8.tsv); then its misses and false alarms
+    # looked at (round 21): a seen set, held at its level after (1.0, 0.5 %, 3.6 %)
+    "crisis23": (0.995, 0.008, 0.04),
+    # the twenty-fourth (session 18, written blind, never looked at): 0.969, 0.5 %, 4.9 % before round 21, 0.969,
+    # 0.5 %, 4.6 % after
+    "crisis24": (0.965, 0.008, 0.05),
 }
 
 

@@ -172,3 +172,21 @@ def test_a_month_and_a_year_named_apart_are_that_month(vocab):
                                   "胸科医院 住院 要不要陪护证", "同仁医院的体检中心周六上班吗"])
 def test_getting_there_stays_and_weekends_are_never_printed(vocab, text):
     assert vocab.read(text).unheld
+
+
+def test_a_hospitals_12320_bookings_are_its_12320_column(vocab):
+    question = vocab.read("鼓楼 23年 12320预约")
+    assert names(question) == ["南京鼓楼医院"] and [f[0] for _, f in question.measures] == ["12320在线预约"]
+    # the hotline's own bookings stay the hotline's question
+    assert [f[0] for _, f in vocab.read("2023年12320预约多少").measures] != ["12320在线预约"]
+
+
+@pytest.mark.parametrize("text, foreign", [("301医院2023年在12320上预约了多少", "301医院")])
+def test_a_hospital_named_by_its_number_is_foreign_unless_held(vocab, text, foreign):
+    assert foreign in vocab.read(text).foreign
+    assert names(vocab.read("81医院 23年 预约")) == ["中国人民解放军第八一医院"]
+
+
+def test_a_rank_before_hospitals_is_no_name_and_no_famous_doctor(vocab):
+    question = vocab.read("19年10月电话预约最多的前三名医院")
+    assert not question.foreign and not question.unheld and not question.subjects
