@@ -420,8 +420,8 @@ class ActionStatistics(Action):
         said = ""  # the parts' words so far: an agent's 区数 after 投入使用 is 投入使用区
         led = set()  # measures found only with an earlier part's words
         for start, end in zip(cuts[::2], cuts[1::2]):
-            if end - start < 2:
-                continue
+            if end - start < 2 or (measures and text[start:end].strip() in ("合计", "小计", "总计")):
+                continue  # 12320在线预约 合计: that column's total, not the table's 合计 as well
             before, said = said, said + text[start:end]
             hints = [{**e, "start": e["start"] - start, "end": e["end"] - start} for e in entities
                      if isinstance(e.get("start"), int) and start <= e["start"] and e.get("end", end + 1) <= end]

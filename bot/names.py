@@ -368,7 +368,7 @@ _PERIODS = [
     # a two-digit year with the word for the whole year (心电病例 23全年 vs 19年10月)
     (re.compile(r"(?<![\d.])(1[5-9]|2[0-6])(?=\s*(?:全年|整年|年度|一整年))"), "year_whole"),
     # an agent's bare two-digit year between spaces (鼓楼医院 23 电话预约), in the bulletins' range
-    (re.compile(r"(?:(?<=\s)|^)(1[5-9]|2[0-6])(?=\s|$)"), "bare_year"),
+    (re.compile(r"(?:(?<=\s)|^)(1[5-9]|2[0-6])(?=\s|$|/(?:1[5-9]|2[0-6]|20\d\d)(?!\d))"), "bare_year"),  # … and 23/19.10
     # ... or in front of the message, the words right after it (23医疗投诉, 19心理危机干预)
     (re.compile(r"^(1[5-9]|2[0-6])(?=[\u4e00-\u9fff])"), "bare_year"),
     # a month (十月份), also after a year named in words (那年十月), not inside 2019年10月 (read above)

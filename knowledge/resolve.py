@@ -79,6 +79,8 @@ _RATE = re.compile(r"(?:(?![的之是])[\u4e00-\u9fff]){1,3}率")
 # "and" right before a measure's words (省12345和市12345工单).
 _JOINED = re.compile(r"(?:和|与|跟|及|以及|、|vs\.?|VS|对比|比较)\s*$")
 _TOTAL_WORDS = {"合计", "小计", "总计"}
+_BARE_CHILDREN = re.compile(r"(?:^|\s|vs|VS|和|跟|与|、|/)\s*(儿童)(?=\s|$|\d|vs|VS|/|、)")
+_EXCLUDING = re.compile(r"(?:不含|不算|不包括|不包含|除了|除去|刨去|去掉|扣除)[^，。？?）)]{0,24}")
 _RANK_WORDS = re.compile(r"(?:前|后|倒数)?[一二两三四五六七八九十\d]*名(?:的)?")
 _ALL_TOLD = re.compile(r"一共|总共|共计|加起来")
 CUMULATIVE_WORDS = re.compile(r"累计|截至|截止|到目前|为止|至今|总共累计|历年")
@@ -313,6 +315,16 @@ class Vocabulary:
             taken.append((start, end))
         question.measures.sort(key=lambda found: found[0].start)  # as asked (市12345 和 省12345), not longest first
         self._later_measures(spans, question)
+        for mention, _ in question.measures:
+            money = re.match(r"\s*(?:的)?(金额|费用|收入|花费)", text[mention.end:])
+            if money and mention.text + money.group(1) not in self.measures and "金额" not in mention.text \
+                    and "收入" not in mention.text:
+                question.unheld.append(mention.text + money.group(1))  # 线上处方金额: only the count is printed
+        excluded = [(m.start(), m.end()) for m in _EXCLUDING.finditer(text)]
+        kept = [(m, f) for m, f in question.measures if not any(s <= m.start < e for s, e in excluded)]
+        if kept and excluded:  # 线上预约（不含电话和诊间）: what is left out is not asked
+            question.measures = kept
+            taken += excluded
         self._shared_tails(text, question, taken)
         self._shared_heads(text, question, taken)
         for match in _PLACE_HOTLINE.finditer(text):
@@ -330,6 +342,7 @@ class Vocabulary:
         self._institutions(text, question, taken)
         self._hints(question, hints, taken)
         self._fragments(text, question, taken)
+        self._bare_children(text, question, taken)
         named = [(m.start, m.end) for m, _ in question.subjects]
         doctors = [m.group(0) for m in _NAMED_DOCTOR.finditer(text)]
         question.unheld += doctors
@@ -376,7 +389,8 @@ class Vocabulary:
                     other.end <= mention.start and re.fullmatch(r"[\s（(]*(?:总数|总量|的)?[\s（(]*", text[other.end:mention.start])
                     for other, _ in question.measures if other is not mention):
                 question.measures.remove((mention, found))
-        if any(s.kind in ("hospital", "district") for s in question.subject_list) and "12320在线预约" in self.measures:
+        if any(s.kind in ("hospital", "district") for s in question.subject_list) and "12320在线预约" in self.measures \
+                and not _ALL_TOLD.search(text):
             # 鼓楼 23年 12320预约: a hospital's 12320 bookings are its 12320在线预约 column, not its total
             question.measures = [(m, self.measures["12320在线预约"]) if m.text in GENERIC_MEASURE_WORDS
                                  and re.search(r"12320\s*(?:的|上|里)?\s*$", text[:m.start]) else (m, f)
@@ -625,6 +639,18 @@ class Vocabulary:
                     question.subjects.append((Mention(start, start + length, window), owners))
                     busy[start:start + length] = [True] * length
                     taken.append((start, start + length))
+
+    def _bare_children(self, text: str, question: Question, taken: list[tuple[int, int]]) -> None:
+        """儿童 alone, set apart in an agent's lookup (儿童 23 小计, 鼓楼 vs 儿童 23年 12320在线预约): the children's
+        hospital, when the question asks a figure (a measure or a period) and 儿童 is part of no other name."""
+        hospital = [s for s in self.names.get("儿童医院", []) if s.kind == "hospital"]
+        if len(hospital) != 1 or not (question.measures or _PERIOD_WORDS.search(text)):
+            return
+        for match in _BARE_CHILDREN.finditer(text):
+            start, end = match.start(1), match.end(1)
+            if not any(start < e and s < end for s, e in taken + [(m.start, m.end) for m, _ in question.subjects]):
+                question.subjects.append((Mention(start, end, "儿童"), hospital))
+                taken.append((start, end))
 
     def _measure_hint(self, question: Question, hint: dict, taken: list[tuple[int, int]]) -> None:
         """A measure the NLU heard where the text scan found no word (珍间预约: 诊间预约, written with a

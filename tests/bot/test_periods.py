@@ -23,6 +23,7 @@ from bot.names import NameMatcher, find_periods, measure_vocabulary
     ("1910底 总预约挂号量", ["2019-10"]),     # an agent's year and month up to the month's end
     ("那年十月（2019）预约小计", ["month:10", "2019"]),  # a month after a year said in words; the resolver joins them
     ("2010年", ["2010"]), ("1500家", []),
+    ("自助语音问答 23/19.10", ["2023", "2019-10"]), ("23/100", []),  # two periods set side by side; a ratio
 ])
 def test_periods_in_the_forms_agents_type(text, periods):
     assert [f.value for f in find_periods(text)] == periods

@@ -190,3 +190,24 @@ def test_a_hospital_named_by_its_number_is_foreign_unless_held(vocab, text, fore
 def test_a_rank_before_hospitals_is_no_name_and_no_famous_doctor(vocab):
     question = vocab.read("19年10月电话预约最多的前三名医院")
     assert not question.foreign and not question.unheld and not question.subjects
+
+
+def test_what_is_left_out_is_not_asked(vocab):
+    question = vocab.read("2023年线上预约一共有多少（不算电话预约和诊间预约的）")
+    assert [f[0] for _, f in question.measures] == ["线上预约数量合计"]
+
+
+def test_an_amount_of_a_count_the_store_prints_is_not_held(vocab):
+    assert vocab.read("23 互联网医院 线上处方金额").unheld == ["线上处方金额"]
+    assert not vocab.read("2019年10月自助机挂号金额").unheld  # printed
+
+
+@pytest.mark.parametrize("text", ["鼓楼 vs 儿童 23年 12320在线预约", "儿童 23 小计"])
+def test_children_alone_in_a_lookup_is_the_childrens_hospital(vocab, text):
+    assert "南京市儿童医院" in names(vocab.read(text))
+    assert not names(vocab.read("儿童 疫苗 怎么约"))
+
+
+def test_all_bookings_through_12320_are_the_total(vocab):
+    question = vocab.read("请问南京市中医院2023年通过12320预约挂号一共有多少呀？")
+    assert [f[0] for _, f in question.measures] != ["12320在线预约"]

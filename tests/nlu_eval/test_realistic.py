@@ -41,8 +41,8 @@ HOSPITAL_ACCURACY_TARGET = 0.95
 # Session 18 (realistic4's intent errors looked at: the short turns of a conversation kept from the crisis
 # classifier, 360 new training lines by a helper who saw no evaluation set, 68 of them near copies and left out):
 # realistic5.json and realistic6.json (written blind in session 18, measured before and after, never looked at):
-# 0.9486 / 0.9713 → 0.9577 / 0.9713 and 0.9418 / 0.9738 → 0.9541 / 0.9738; the others 0.9419 / 0.9331,
-# 0.9306 / 0.9856, 0.9574 / 0.9793, 0.9405 / 0.9650 (the held-out set 0.9457 → 0.9379).
+# 0.9486 / 0.9713 → 0.9571 / 0.9713 and 0.9418 / 0.9738 → 0.9517 / 0.9738; the others 0.9432 / 0.9331,
+# 0.9298 / 0.9856, 0.9566 / 0.9793, 0.9439 / 0.9650 (the held-out set 0.9457 → 0.9389).
 FLOORS = {"realistic.json": (0.93, 0.925), "realistic2.json": (0.92, 0.975), "realistic3.json": (0.945, 0.97),
           "realistic4.json": (0.93, 0.955), "realistic5.json": (0.945, 0.965), "realistic6.json": (0.94, 0.965)}
 
