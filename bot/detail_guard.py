@@ -45,14 +45,9 @@ _GRIEVANCE = re.compile(
 class DetailQuestionGuard(NamesInModel, GraphComponent, IntentClassifier):
     """A complaint that only asks about an unheld detail becomes other_service (module docstring)."""
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"gazetteer_path": None}
-
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  gazetteer: dict) -> None:
-        self._config = config
-        self._keep_names(model_storage, resource, gazetteer)
+        super().__init__(config, model_storage, resource, gazetteer)
         words = sorted({w for w in gazetteer.get("unheld_measures", []) if w}, key=len, reverse=True)
         self._unheld = re.compile("|".join(map(re.escape, words))) if words else None
 

@@ -7,8 +7,6 @@ from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -24,15 +22,6 @@ REMEMBERED = 64
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class DomainEntityExtractor(NamesInModel, GraphComponent, EntityExtractorMixin):
     """Entities from the knowledge store's names (spaCy rule-based matching) and from patterns."""
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"gazetteer_path": None}
-
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 gazetteer: dict) -> None:
-        self._config = config
-        self._keep_names(model_storage, resource, gazetteer)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

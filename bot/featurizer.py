@@ -47,7 +47,8 @@ class DomainFeaturizer(NamesInModel, SparseFeaturizer, GraphComponent):
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  execution_context: ExecutionContext, gazetteer: dict) -> None:
-        super().__init__(execution_context.node_name, config)
+        # SparseFeaturizer's constructor, not NamesInModel's (which takes the gazetteer's components' arguments)
+        SparseFeaturizer.__init__(self, execution_context.node_name, config)
         self._keep_names(model_storage, resource, gazetteer)
 
     @classmethod

@@ -43,7 +43,17 @@ def userdict_lines(gazetteer: dict) -> List[Text]:
 
 class NamesInModel:
     """The store's names (the gazetteer) kept inside the trained model: read from the file at
-    training, saved into the model, read back from the model at load (never from the repo)."""
+    training, saved into the model, read back from the model at load (never from the repo).
+    A component whose only configuration is the gazetteer's path needs no constructor of its own."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {"gazetteer_path": None}
+
+    def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 gazetteer: dict) -> None:
+        self._config = config
+        self._keep_names(model_storage, resource, gazetteer)
 
     @classmethod
     def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,

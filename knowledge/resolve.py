@@ -598,8 +598,9 @@ class Vocabulary:
             if any(s <= match.start() and e >= match.end() for s, e in measured):
                 continue  # part of a measure's name (医院满意度调查)
             left = self._left(text, match.start())
-            if not left:  # 301医院, 454医院: a hospital named by its number
-                left = re.search(r"\d{2,4}$", text[:match.start()]).group(0) if re.search(r"(?<![\d.])\d{2,4}$", text[:match.start()]) else ""
+            number = None if left else re.search(r"(?<![\d.])\d{2,4}$", text[:match.start()])
+            if number:  # 301医院, 454医院: a hospital named by its number
+                left = number.group(0)
             if left in _GENERIC_LEFT or len(left) + len(match.group(0)) < 3 or _RANK_WORDS.fullmatch(left):
                 continue  # 南京医院, 各医院, 前三名医院: no name
             spans.append((match.end() - len(left) - len(match.group(0)), match.end()))
