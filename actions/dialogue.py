@@ -51,8 +51,8 @@ class ActionOutOfScope(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         message = tracker.latest_message
-        if await in_thread(sessions(), asks_for_figure, message,
-                           follow_up=bool(tracker.get_slot("stats_subject"))):
+        if await in_thread(sessions(), asks_for_figure, message, follow_up=bool(tracker.get_slot("stats_subject")),
+                           last_measure=tracker.get_slot("stats_measure")):
             return await ActionStatistics().run(dispatcher, tracker, domain)
         intent = (message.get("intent") or {}).get("name")
         dispatcher.utter_message(response=_NOT_HANDLED.get(intent, "utter_what_is_needed"))

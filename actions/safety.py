@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from knowledge import queries
 
 from actions.db import sessions, settings, write
-from actions.statistics import ActionStatistics, asks_for_figure, only_a_lookup
+from actions.statistics import ActionStatistics, asks_for_figure, names_unheld, only_a_lookup
 from actions.complaints import FORM_SLOTS as COMPLAINT_SLOTS
 from hotline import contacts, handoff, intents
 from database.work import in_thread
@@ -40,12 +40,11 @@ class ActionHumanHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         agent = not handoff.is_resident(tracker.sender_id)
-        agent_after_figure = agent and bool(tracker.get_slot("stats_subject"))
-        if await in_thread(sessions(), only_a_lookup, tracker.latest_message, follow_up=agent_after_figure) or (
+        # an agent's bare measure (人工服务23, 人工服务 right after a figure) is a lookup: the console never queues
+        if await in_thread(sessions(), only_a_lookup, tracker.latest_message, follow_up=agent) or (
                 agent and await in_thread(sessions(), asks_for_figure, tracker.latest_message, unheld_anywhere=True)):
             # 23人工服务: the hotline's count of calls its people answered, not a request for one (and, in
-            # the console right after a figure, 人工服务 alone; in the console, 12320坐席人数: not held, said so;
-            # the console never queues for a person)
+            # the console, 人工服务 alone; in the console, 12320坐席人数: not held, said so)
             return await ActionStatistics().run(dispatcher, tracker, domain)
         config = settings()
         crisis = _crisis_in_session(tracker)
@@ -106,6 +105,9 @@ class ActionMedicalAdvice(Action):
         if URGENT.search(tracker.latest_message.get("text") or ""):
             await _say(dispatcher, "medical_urgent")
         await _say(dispatcher, "medical")
+        if await in_thread(sessions(), names_unheld, tracker.latest_message, department=True):
+            # 市一医院看牙挂哪个科, 做CT要空腹吗: a doctor's word, and that the lookup does not hold it
+            await _say(dispatcher, "not_known")
         return []
 
 
@@ -118,8 +120,11 @@ class ActionClarify(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if await in_thread(sessions(), asks_for_figure, tracker.latest_message,
-                                  follow_up=bool(tracker.get_slot("stats_subject"))):
-            # 淮安 2023 12320 接听电话: unsure of the intent, sure it is a figure (or what is not held)
+                           follow_up=bool(tracker.get_slot("stats_subject")),
+                           last_measure=tracker.get_slot("stats_measure")) or await in_thread(
+                sessions(), names_unheld, tracker.latest_message):
+            # 淮安 2023 12320 接听电话: unsure of the intent, sure it is a figure; 胃镜多少钱, 中大医院晚上
+            # 有急诊吗: unsure of the intent, sure it is something the bulletins do not hold (said so)
             return await ActionStatistics().run(dispatcher, tracker, domain)
         ranking = tracker.latest_message.get("intent_ranking", [])
         likely = [r["name"] for r in ranking if r.get("name") in TOPICS and r["name"] != "human_agent"][:2]

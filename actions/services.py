@@ -16,7 +16,7 @@ from knowledge import queries, stats
 from knowledge.models import Fact, Platform
 
 from actions.render import grouped, sources
-from actions.statistics import ActionStatistics, asks_for_figure
+from actions.statistics import ActionStatistics, asks_for_figure, asks_quantity
 from actions.db import sessions
 from hotline import intents
 from database.work import in_thread
@@ -28,7 +28,8 @@ ASK_12320 = "具体办理方式简报中没有写，可以拨打12320咨询，�
 # Where to go and what to do to get a service (健康证去哪家体检机构办, 怎么申请): the way, or that the
 # bulletins do not say it; the service's figures are no answer to it. (远程影像怎么用 asks what it is:
 # its figures say that.)
-_HOWTO = re.compile(r"哪里|哪儿|哪家|去哪|在哪|什么地方|怎么(?:给.{0,6})?(?:办|弄|申请|开通|注册|领|拿|绑|添加|关联|挂失|补办|激活|找回|修改)|如何(?:办|申请|开通|注册|领|绑|添加|挂失|补办)|流程|手续"
+_HOWTO = re.compile(r"哪里|哪儿|哪家|去哪|在哪|什么地方|是不是要|要不要|需不需要|需要先|要先|得先|"
+                    r"怎么(?:给.{0,6})?(?:办|弄|申请|开通|注册|领|拿|绑|添加|关联|挂失|补办|激活|找回|修改)|如何(?:办|申请|开通|注册|领|绑|添加|挂失|补办)|流程|手续"
                     r"|需要(?:带|准备|什么)|材料")
 
 
@@ -39,8 +40,10 @@ class ActionServiceAnswer(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if await in_thread(sessions(), asks_for_figure, tracker.latest_message, unheld_anywhere=True,
-                           follow_up=bool(tracker.get_slot("stats_subject"))):
-            # 互联网医院2023年线上处方多少: that figure; 签约家庭医生要交钱吗: not held, said so
+                           follow_up=bool(tracker.get_slot("stats_subject"))) or asks_quantity(
+                tracker.latest_message.get("text") or ""):
+            # 互联网医院2023年线上处方多少: that figure; 签约家庭医生要交钱吗: not held, said so; 12320专家库
+            # 汇聚了几家机构: a count the lookup does not find, said so, never the service's other figures
             return await ActionStatistics().run(dispatcher, tracker, domain)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent not in SERVICES:

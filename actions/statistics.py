@@ -84,6 +84,12 @@ class ActionStatistics(Action):
                 question.measures += question.dual
                 question.subjects = [(m, f) for m, f in question.subjects if f[0] != named[0]]
                 named = []
+        if not named and not question.measures and not question.unheld and tracker.get_slot("stats_measure"):
+            # 省的 right after 市12345工单: the measure that differs from the last one in those words
+            sibling = _sibling(vocabulary(s), question.context, tracker.get_slot("stats_measure"))
+            subject = self.context_subject(s, tracker, sibling) if sibling else None
+            if subject is not None:
+                return self.one(s, dispatcher, subject, sibling, period, question)
         if not named and not question.measures and not question.unheld:
             # a follow-up that names neither subject nor measure keeps both (2019年10月的呢)
             subject = self.context_subject(s, tracker, None)
@@ -263,8 +269,11 @@ class ActionStatistics(Action):
             elif found == best and subject not in owners:
                 owners.append(subject)
         if len(owners) > 1 and question.period:
-            # 2023 电话预约: the hotline's; the platform prints it for 2019-10 only
-            owners = [o for o in owners if question.period in stats.periods(s, subject_id=o.id, measure=best_measure)] or owners
+            # 2023 电话预约: the hotline's; the platform prints it for 2019-10 only (电话预约 23年和19年10月:
+            # the one that holds it for every period named)
+            wanted = set(question.periods) | {question.period}
+            owners = [o for o in owners
+                      if wanted <= set(stats.periods(s, subject_id=o.id, measure=best_measure))] or owners
         if len(owners) != 1:
             return []
         if stats.ranked_holders(s, best_measure, question.period) and not _TOTAL.search(question.text):
@@ -632,7 +641,7 @@ _FILLER = re.compile(r"[\s\d\W_a-zA-Z]|多少|几|是|的|了|吗|呢|呀|啊|�
                      r"|个|年|月|份|度|全|时候|那|换成|换|这|数据|情况|简报|里|中|在|通过|用|统计|是多少|呢|和|与|跟|各|分别"
                      r"|给我|帮我|告诉|看看|看|下|能|可以|知道|我|你|要|再|还|又|说|谢谢|收到|好|按|顺序|途径|渠道|分"
                      r"|南京|医院|市|区|平台|系统|号|约|挂|累计|截至|截止|为止|目前|至今|底|张|份|次|条|台|家|人次|例"
-                     r"|统计|采集|表|其中|里面|对比|比较|相比|对照")
+                     r"|统计|采集|表|其中|里面|对比|比较|相比|对照|光|仅|只|一年|全年|当年|整年")
 
 
 # The hotline named only by its number (12320总预约挂号量): the figure may be the booking platform's.
@@ -663,13 +672,32 @@ _HOW = re.compile(r"方式|方法|怎么|怎样|如何|流程|步骤|途径")
 def _unknown_name(vocab: Vocabulary, measure: str, question: Question) -> bool:
     """Whether the question holds a run of two or more characters that neither the measure's names
     nor the fillers explain, where a hospital's name would stand (华世佳宝 2019.10 预约小计)."""
-    words = _FILLER.sub(" ", question.context)
+    words = question.context
+    for mention, _ in question.measures:  # the other measures asked beside it (电话预约和人工服务) are no name
+        words = words.replace(mention.text, " ")
+    words = _FILLER.sub(" ", words)
     for name in sorted(vocab.measure_names.get(measure, {measure}) | set().union(
             *(vocab.measure_names.get(m, {m}) for m in stats.family(measure))), key=len, reverse=True):
         words = words.replace(name, " ")
     # a part of a name the store holds (自助智能服务终端 of 医疗自助智能服务终端) is no unknown name
     return any(vocab.unexplained(measure, run) >= 2 and not any(run in name for name in vocab.names)
                for run in re.findall(r"[\u4e00-\u9fff]{2,}", words))
+
+
+_FOLLOW_UP_WORDS = re.compile(r"[\s\W\d_]|的|呢|吗|啊|呀|那|级|换成|换|再|看看|查查|查")
+
+
+def _sibling(vocab: Vocabulary, context: str, last: str) -> Optional[str]:
+    """The measure a follow-up names by the words that set it apart from the last one (省的, 市级的
+    after 市12345工单: 省12345工单), when the store holds it."""
+    words = _FOLLOW_UP_WORDS.sub("", context)
+    if not 0 < len(words) <= 2:
+        return None
+    for k in range(1, min(3, len(last))):
+        candidate = words + last[k:]
+        if candidate != last and candidate in vocab.measures:
+            return vocab.measures[candidate][0]
+    return None
 
 
 def _content(context: str) -> bool:
@@ -692,12 +720,19 @@ def _explains(vocab: Vocabulary, scored: tuple, question: Question) -> bool:
 _QUANTITY = re.compile(r"多少(?!钱)|几(?:个|家|台|次|人|通|条|份|万|天|张)|数量|总数|总量|排名|排第|前\s*\d|top|最多|最少|合计|一共有")
 
 
-def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False, unheld_anywhere: bool = False) -> bool:
+def asks_quantity(text: str) -> bool:
+    """The words ask how many (多少, 几家, 排名), not how much something costs."""
+    return bool(_QUANTITY.search(text))
+
+
+def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False, unheld_anywhere: bool = False,
+                    last_measure: Optional[str] = None) -> bool:
     """A service or channel question that asks for a figure (互联网医院2023年线上处方多少, 12320 2023
     接通率) or names what the bulletins do not hold (鼓楼医院地址在哪里, 苏州互联网医院): the
     statistics action answers it, rather than the service's overview with figures not asked.
     ``unheld_anywhere``: also what they never print with nothing named (签约家庭医生要交钱吗), but for
-    where and when (健康证在哪里办), which ask how to use a service: its answer says."""
+    where and when (健康证在哪里办), which ask how to use a service: its answer says. ``last_measure``:
+    the measure of the figure just given (a follow-up may name what sets the next one apart)."""
     text = message.get("text") or ""
     entities = message.get("entities") or []
     question = vocabulary(s).read(text, entities)
@@ -709,6 +744,12 @@ def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False, unh
         return True
     if follow_up and len(question.subject_list) == 1 and not _content(question.context):
         return True  # 苏州市 right after 南通市's figure: the same figure of another subject
+    if follow_up and not question.subject_list and not question.measures and not _content(question.context) \
+            and (question.cumulative is not None or question.periods):
+        return True  # 累计呢, 光2023年一年呢 right after a figure: the same figure, all told or for that year
+    if follow_up and last_measure and not question.subject_list and not question.measures \
+            and _sibling(vocabulary(s), question.context, last_measure):
+        return True  # 市级的 right after 省12345工单: the city's work orders
     named = question.measures or any(e.get("entity") == "measure" for e in entities)
     # a measure named right after a figure (那自助终端缴费呢) is the next figure; a subject and a
     # measure named together (鼓楼地址, 省口腔实时上传天数) are a lookup, an agent's shorthand
@@ -716,6 +757,19 @@ def asks_for_figure(s, message: Dict[Text, Any], *, follow_up: bool = False, unh
     # 省级机关医院 体检中心 预约方式: how, not how many; 平台调阅和12320调阅: two measures set side by side
     lookup = not _HOW.search(text) and (bool(question.subject_list) and bool(specific) or len(specific) >= 2)
     return bool(named) and (follow_up or bool(_QUANTITY.search(text)) or lookup)
+
+
+# Which department to see (挂哪个科, 看什么科室): the bulletins hold no department of any hospital.
+_WHICH_DEPARTMENT = re.compile(r"(?:挂|看|去|找)(?:哪个|什么|哪一个|哪|啥)科|(?:哪个|什么|哪一个)科室")
+
+
+def names_unheld(s, message: Dict[Text, Any], *, department: bool = False) -> bool:
+    """The message asks something the bulletins never print (多少钱, 晚上有急诊吗, 几号楼, 定点吗;
+    ``department``: also which department to see, 挂哪个科), whatever intent its words resemble: the
+    answer says it is not held, and where to ask."""
+    if department and _WHICH_DEPARTMENT.search(message.get("text") or ""):
+        return True
+    return bool(read_question(s, message).unheld)
 
 
 def only_a_lookup(s, message: Dict[Text, Any], *, follow_up: bool = False) -> bool:
@@ -821,8 +875,9 @@ def _scope(facts: list, question: Optional[Question]) -> list:
 
 
 # Two things asked in one message, and where the message divides between them.
-_PAIR = re.compile(r"分别|各(?:有|是|多少)|vs|VS|又|以及|还有|和|跟|与|、|/|(?<!互联网)\+|加上|对比|比较")
-_PARTS = re.compile(r"[，,。？?；;、/|！!]+|\s*(?:vs\.?|VS|以及|还有|另外|同时|和|跟|与|(?<!互联网)\+|加上)\s*")
+# (及 as "and", 门急诊人次及门急诊收入; not inside 区及医院 or 及时)
+_PAIR = re.compile(r"分别|各(?:有|是|多少)|vs|VS|又|以及|还有|和|跟|与|(?<![区以])及(?![时格])|、|/|(?<!互联网)\+|加上|对比|比较")
+_PARTS = re.compile(r"[，,。？?；;、/|！!]+|\s*(?:vs\.?|VS|以及|还有|另外|同时|和|跟|与|(?<![区以])及(?![时格])|(?<!互联网)\+|加上)\s*")
 _PARTS_SPACED = re.compile(_PARTS.pattern + r"|\s+")
 
 

@@ -168,7 +168,9 @@ def grade(row: Row, reply: str, figures: set[str], names: dict[str, str] | None 
         return "wrong" if given else "other"
     if row.wanted:
         if all(_has(said, w) for w in row.wanted):
-            return "exact" if not given - set(row.wanted) else "extra"
+            # the expected figure as printed may carry its unit (129万人): compared as figures
+            wanted = set(row.wanted).union(*(numbers(w) for w in row.wanted))
+            return "exact" if not given - wanted else "extra"
         return "wrong" if given else "other"
     if given:
         return "wrong"

@@ -41,7 +41,9 @@ _DEPARTMENT = re.compile(
     r"(?:心血管|心内|神经内|神经外|消化内?|呼吸内?|肾内|内分泌|血液|风湿免疫|风湿|普外|胸外|肝胆外?|泌尿外?|骨|心理"
     r"|精神|睡眠|皮肤|眼|耳鼻喉|口腔|牙|妇|产|儿|中医|针灸|推拿|康复|疼痛|急诊|麻醉|放射|检验|超声|乳腺|甲状腺|肛肠"
     r"|男|生殖|营养|老年|感染|肿瘤|整形|美容|[内外])科(?:室|门诊)?(?![技学研普])"
-    r"|(?:睡眠|心理|精神|疼痛|戒烟|记忆|减重|更年期|哮喘|专病|便民|夜间|午间)门诊")
+    r"|(?:睡眠|心理|精神|疼痛|戒烟|记忆|减重|更年期|哮喘|专病|便民|夜间|午间)门诊"
+    # any department asked after (有没有发育行为科): whatever its name
+    r"|(?<=有没有)[\u4e00-\u9fff]{1,6}?科(?:室|门诊)?(?![技学研普])")
 _EXAMINATION = re.compile(r"胃镜|肠镜|核磁(?:共振)?|(?<![a-z])(?:ct|mri|pet-ct)(?![a-z])|[bB]超|(?:四维|三维)?彩超|钼靶|骨密度|"
                           r"(?:门诊|住院)?手术|(?:无痛)?人流|产检|建大卡|疫苗|体检", re.I)
 # A day or time of a visit (明天上午, 下周三): today's and tomorrow's slots are never printed.
@@ -51,7 +53,7 @@ _BOOKING_VERB = re.compile(r"挂|约|号")
 # 年 ends a period (2023年鼓楼医院) but not an age group in a name (江苏省老年医院, 青少年心理中心).
 _AGE_WORD = re.compile(r"[老青少童成幼中]年")
 # What stands before 医院 without naming one (南京医院: Nanjing's hospitals).
-_GENERIC_LEFT = {"南京", "南京市", "各", "各家", "哪家", "小", "一家", "大一点的", "哪些", "这家", "那家", "该", "本", "三甲", "公立", "民营", "大",
+_GENERIC_LEFT = {"南京", "南京市", "各", "各家", "哪家", "全部", "全体", "每家", "每个", "全市各", "小", "一家", "大一点的", "哪些", "这家", "那家", "该", "本", "三甲", "公立", "民营", "大",
                  "综合", "专科", "其他", "所有", "全市", "市内", "市区", "都市圈", "都市圈城市", "二级", "三级", "定点",
                  "这些", "那些", "多少家", "几家", "的", "人民"}
 # Characters that end a name on its left: what is before them is not part of it.
@@ -70,17 +72,24 @@ _SUB_PERIOD = re.compile(r"[第前后]?[一二三四1-4]季度|Q[1-4]|上半年|
 # Words after a column's short name that make it a service's name instead (12320在线 + 咨询).
 _SERVICE_WORDS = ("咨询", "问诊", "答疑", "客服", "服务", "缴费", "支付")
 # A city or province's own hotline (吴忠市12320, 浙江省卫生热线): a place the store may not hold.
-_PLACE_HOTLINE = re.compile(r"([\u4e00-\u9fff]{2,3}?)[市省](?:的)?(?=12320|卫生热线|热线)")
+# (a period may stand between: 南同市2023年12320接听)
+_PLACE_HOTLINE = re.compile(r"([\u4e00-\u9fff]{2,3}?)[市省](?:的)?(?:\s*(?:\d{2,4}|[一二〇零]{2,4})\s*年(?:度)?(?:\s*\d{1,2}\s*月(?:份)?)?(?:的)?\s*)?(?=12320|卫生热线|热线)")
+# Money words that a printed amount answers (鼓楼医院自助机挂号金额多少钱): not "not held" beside one.
+_MONEY_WORDS = frozenset(("多少钱", "价格", "费用", "收费", "交钱", "要钱", "收钱"))
+# The question word bound to a measure (多少家医疗机构通用): that measure is the one asked.
+_ASKED_BEFORE = re.compile(r"(?:多少|几)\s*(?:个|家|台|次|份|条|张|人次|人|万|亿|通|件|例)?\s*$")
 # How many days / machines / districts: the measure's own word for it (多少天 → 天数).
 _COUNT_WORDS = re.compile(r"(多少|几)个?(天|台|区|家|人次|人)")
 _COUNT_NOUNS = {"天": "天数", "台": "台数", "区": "区", "家": "家", "人次": "人次", "人": "人数"}
 # A rate (办结率, 接通率): the bulletins print none.
 _RATE = re.compile(r"(?:(?![的之是])[\u4e00-\u9fff]){1,3}率")
 # "and" right before a measure's words (省12345和市12345工单).
-_JOINED = re.compile(r"(?:和|与|跟|及|以及|、|vs\.?|VS|对比|比较)\s*$")
+_JOINED = re.compile(r"(?:和|与|跟|及|以及|、|/|／|vs\.?|VS|对比|比较)\s*$")
 _TOTAL_WORDS = {"合计", "小计", "总计"}
 _BARE_CHILDREN = re.compile(r"(?:^|\s|vs|VS|和|跟|与|、|/)\s*(儿童)(?=\s|$|\d|vs|VS|/|、)")
 _EXCLUDING = re.compile(r"(?:不含|不算|不包括|不包含|除了|除去|刨去|去掉|扣除)[^，。？?）)]{0,24}")
+# Verbs that stand right before a name without a word between (想知道江苏省肿瘤医院, 咨询鼓楼医院).
+_ASKING_VERBS = frozenset(("知道", "了解", "咨询", "查询", "打听", "关于", "看看", "问问", "查查", "请教"))
 _RANK_WORDS = re.compile(r"(?:前|后|倒数)?[一二两三四五六七八九十\d]*名(?:的)?")
 _ALL_TOLD = re.compile(r"一共|总共|共计|加起来")
 CUMULATIVE_WORDS = re.compile(r"累计|截至|截止|到目前|为止|至今|总共累计|历年")
@@ -320,6 +329,8 @@ class Vocabulary:
             if money and mention.text + money.group(1) not in self.measures and "金额" not in mention.text \
                     and "收入" not in mention.text:
                 question.unheld.append(mention.text + money.group(1))  # 线上处方金额: only the count is printed
+        if any("金额" in name or "收入" in name for _, found in question.measures for name in found):
+            question.unheld = [w for w in question.unheld if w not in _MONEY_WORDS]
         excluded = [(m.start(), m.end()) for m in _EXCLUDING.finditer(text)]
         kept = [(m, f) for m, f in question.measures if not any(s <= m.start < e for s, e in excluded)]
         if kept and excluded:  # 线上预约（不含电话和诊间）: what is left out is not asked
@@ -331,10 +342,16 @@ class Vocabulary:
             place = match.group(1).replace("全", "")
             while place and _NAME_LEFT.match(place[0]):  # 年苏洲市12320: 苏洲
                 place = place[1:]
-            if len(place) < 2 or any(_NAME_LEFT.match(c) for c in place) or place[0] in "本各该":
+            if len(place) < 2 or any(_NAME_LEFT.match(c) for c in place) or place[0] in "本各该" or "各" in place:
                 continue
             if not any(place in name or name.startswith(place) for name in self.names if len(name) >= 2):
-                question.foreign.append(place + text[match.end(1):match.end()])  # 苏洲市12320
+                held = self._same_sound(place)
+                if held:  # 苏洲市 typed for 苏州市: the city held, not a place the bulletins lack
+                    start = match.end(1) - len(place)  # the words stripped were on its left
+                    question.subjects.append((Mention(start, match.end(1), place), held))
+                    taken.append((start, match.end(1)))
+                    continue
+                question.foreign.append(place + text[match.end(1)])  # 吴忠市 (12320, or 2023年12320)
         if _RATE.search(text) and not any("率" in m for m in self.held_measures):
             question.unheld.append(_RATE.search(text).group(0))
         self._by_priority(question)
@@ -371,6 +388,7 @@ class Vocabulary:
         self._qualifiers(question)
         self._parallel(question)
         question.subjects.sort(key=lambda found: found[0].start)  # as asked (鼓楼医院和省人医: 鼓楼 first)
+        self._asked_one(text, question)
         if len(question.measures) > 1:  # 第三方渠道预约: 第三方, not also 预约
             specific = [(m, f) for m, f in question.measures if m.text not in GENERIC_MEASURE_WORDS]
             question.measures = specific or question.measures
@@ -404,6 +422,29 @@ class Vocabulary:
             # 一共生成过多少张电子健康证: no period named, all told is the running total
             question.cumulative = True
         return question
+
+    def _same_sound(self, place: str) -> list[SubjectRef]:
+        """The city held whose name sounds the same as a place the store does not know (苏洲 → 苏州,
+        杨州 → 扬州: a pinyin keyboard's or voice input's typo of one character)."""
+        from pypinyin import lazy_pinyin  # its dictionary loads on first use
+
+        sound = lazy_pinyin(place)
+        found = [ref for name, refs in self.names.items() if len(name) == len(place) and name != place
+                 for ref in refs if ref.kind == "city" and lazy_pinyin(name) == sound]
+        return list(dict.fromkeys(found)) if len({ref.id for ref in found}) == 1 else []
+
+    @staticmethod
+    def _asked_one(text: str, question: Question) -> None:
+        """Two measures named with one question word bound to one of them and no 和 between them
+        (市民卡能在多少家医疗机构通用): that one is asked; the other only says what it is about."""
+        if len(question.measures) != 2 or len(re.findall(r"多少|几", text)) != 1:
+            return
+        (first, _), (second, _) = question.measures
+        if _JOINED.search(text, 0, second.start) and _JOINED.search(text, first.end, second.start):
+            return
+        asked = [(m, f) for m, f in question.measures if _ASKED_BEFORE.search(text, 0, m.start)]
+        if len(asked) == 1:
+            question.measures = asked
 
     @staticmethod
     def _by_priority(question: Question) -> None:
@@ -709,6 +750,8 @@ class Vocabulary:
         i = start
         while i > 0 and start - i < limit and (not _NAME_LEFT.match(text[i - 1]) or _AGE_WORD.fullmatch(text[max(0, i - 2):i])):
             if text[max(0, i - 2):i].lower() == "vs":  # 鼓楼vs儿童医院: two names compared
+                break
+            if text[max(0, i - 2):i] in _ASKING_VERBS:  # 想知道江苏省肿瘤医院: the name starts after the verb
                 break
             i -= 1
         return text[i:start]

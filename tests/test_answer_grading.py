@@ -35,3 +35,13 @@ def test_the_booking_guidance_quoted_is_no_figure_given():
 def test_a_date_in_a_question_back_is_no_figure():
     reply = "大概是什么时候发生的？（如：昨天下午、11月20日上午）"
     assert bench.grade(row("unanswerable", "在同仁医院被多收了钱怎么办", "NOT_HELD"), reply, FIGURES, {}, GUIDANCE) == "other"
+
+
+def test_an_expected_figure_with_its_unit_is_exact():
+    """The bank writes a figure as printed, unit and all (129万人); the reply gives it once: exact, not extra."""
+    figures = FIGURES | {"129万", "812万"}
+    reply = "南京卫生12320微信公众号截至2023年底关注人数：129万人。"
+    assert bench.grade(row("figure", "公众号多少人关注", "129万人"), reply, figures, {}, GUIDANCE) == "exact"
+    # another figure beside it is still extra
+    assert bench.grade(row("figure", "公众号多少人关注", "129万人"), reply + "注册用户：812万人。", figures, {},
+                       GUIDANCE) == "extra"

@@ -173,6 +173,19 @@ def test_a_farewell_with_words_of_its_own_is_still_read(classifier, text):
     ("狗粮在阳台，麻烦帮我喂一下豆豆", crisis.Tier.POSSIBLE),
     ("问卷问我最大的痛苦是什么，我写的是：活着", crisis.Tier.POSSIBLE),
     ("号不用了，挂号费退了留给我妈吧", crisis.Tier.POSSIBLE),
+    # round 22: a life thrown away said with 也, a restart chosen, no doctor needed after tonight, one's own cut
+    # asked about beside a booking, prescriptions kept untaken, cuts in rows explained away; as check-ins, nothing
+    # meaning anything, a widow joining her husband (the dog after I am gone: a farewell)
+    ("烦透了，老子这条命也不要了", crisis.Tier.HIGH),
+    ("我想主动重开了", crisis.Tier.HIGH),
+    ("qu jian tai nai le", crisis.Tier.HIGH),
+    ("明天的号帮我退了吧，今晚以后就不用看病了", crisis.Tier.HIGH),
+    ("挂个皮肤科，顺便问下自己划的口子要不要缝", crisis.Tier.HIGH),
+    ("开了好几回安眠药一直没吃，都留着等那天", crisis.Tier.HIGH),
+    ("女儿胳膊上一条一条的，她说是猫抓的，我们家没养猫", crisis.Tier.HIGH),
+    ("一切都没有意义了", crisis.Tier.POSSIBLE),
+    ("我不在了以后，狗谁来喂", crisis.Tier.HIGH),
+    ("老伴儿，我很快就来陪你了", crisis.Tier.POSSIBLE),
 ])
 def test_rounds_17_to_20_danger_is_read_without_any_classifier(text, tier):
     assert crisis.assess(text).tier is tier
@@ -201,6 +214,9 @@ def test_rounds_17_to_20_danger_is_read_without_any_classifier(text, tier):
     "孩子把我的维生素当糖吃了好几颗，要紧吗",
     "限制农药的可及性对降低自杀率有用吗？找篇文献",
     "在单杠上吊了十分钟，肩膀好疼",
+    # round 22: a plant hung by the window, a found bird that may not live
+    "吊兰用绳子挂在阳台上会不会晒死",
+    "路边捡的小猫一直不喝奶，是不是活不了了",
 ])
 def test_the_heat_a_topic_or_a_plant_is_no_danger_signal(text):
     assert crisis.assess(text).tier is crisis.Tier.NONE
@@ -283,9 +299,12 @@ LEVELS = {  # set: (recall floor, full-protocol false-alarm ceiling, check-in ce
     # them; 0.972, 1.5 %, 3.3 % with the new training lines (crisis_train8.tsv); then its misses and false alarms
     # looked at (round 21): a seen set, held at its level after (1.0, 0.5 %, 3.6 %)
     "crisis23": (0.995, 0.008, 0.04),
-    # the twenty-fourth (session 18, written blind, never looked at): 0.969, 0.5 %, 4.9 % before round 21, 0.969,
-    # 0.5 %, 4.6 % after
-    "crisis24": (0.965, 0.008, 0.05),
+    # the twenty-fourth (session 18): blind, 0.969, 0.5 %, 4.9 % before round 21, 0.969, 0.5 %, 4.6 % after; then its
+    # misses and false alarms looked at (round 22, session 19): a seen set, held at its level after (1.0, 0.0 %, 4.4 %)
+    "crisis24": (0.995, 0.005, 0.05),
+    # the twenty-fifth (session 19, written blind, never looked at): 0.978, 0.8 %, 6.7 % before round 22; 0.981,
+    # 0.8 %, 6.4 % after it and the new training lines (crisis_train9.tsv)
+    "crisis25": (0.975, 0.01, 0.07),
 }
 
 

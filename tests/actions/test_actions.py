@@ -486,6 +486,16 @@ async def test_a_channel_right_after_another_channels_figure_is_its_figure(
     assert figure in answer and "115家" not in answer, answer
 
 
+@pytest.mark.parametrize("last, text, figure, other", [
+    ("市12345工单", "省的", "15372511", "33531"), ("省12345工单", "那市级的呢", "33531", "15372511")])
+async def test_a_follow_up_naming_what_sets_the_next_measure_apart(action_store, last, text, figure, other):
+    """省的 right after the city's work orders: the province's, never the city's again."""
+    texts, _, _ = await run(ActionStatistics(), tracker(text, "ask_statistics", slots={
+        "stats_subject": "hotline|南京12320卫生热线", "stats_measure": last, "stats_period": "2023"}))
+    answer = "\n".join(texts)
+    assert figure in answer and other not in answer and CITE_2023 in answer
+
+
 # --- medical questions ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text,urgent", [
@@ -496,6 +506,25 @@ async def test_medical_questions_get_no_diagnosis_and_120_first_when_urgent(acti
     texts, _, _ = await run(ActionMedicalAdvice(), tracker(text, "medical_question"))
     assert texts[-1].startswith("具体的病情和用药需要医生当面判断")  # no diagnosis, no dosage
     assert ("120" in texts[0] and len(texts) == 2) == urgent
+
+
+@pytest.mark.parametrize("text", ["市一医院看牙齿应该挂哪个科？", "胸科医院做CT要空腹吗？"])
+async def test_a_department_or_a_preparation_asked_is_said_to_be_not_held(action_store, text):
+    """Which department, whether to fast: a doctor's word, and that the lookup holds no such thing."""
+    texts, _, _ = await run(ActionMedicalAdvice(), tracker(text, "medical_question"))
+    assert texts[0].startswith("具体的病情和用药需要医生当面判断")
+    assert len(texts) == 2 and "没有" in texts[1] and "12320" in texts[1]
+
+
+@pytest.mark.parametrize("text", ["在医院做一次胃镜大概要多少钱", "中大医院晚上有急诊吗？", "胸科医院 肺结核 定点吗"])
+async def test_unsure_of_the_topic_but_sure_it_is_not_held(action_store, text):
+    """The classifiers unsure: a question about fees, night hours or designations is told they are not
+    held and where to ask, not offered two topics to choose from."""
+    from actions.safety import ActionClarify
+
+    texts, _, dispatcher = await run(ActionClarify(), tracker(text, "nlu_fallback"))
+    answer = "\n".join(texts)
+    assert "简报中没有" in answer and "12320" in answer and not any(m.get("buttons") for m in dispatcher.messages)
 
 
 # --- complaints -------------------------------------------------------------------------------
@@ -793,6 +822,20 @@ async def test_the_consoles_lookups_are_never_queued(action_store, monkeypatch, 
     texts, _, dispatcher = await run(ActionHumanHandoff(), t)
     assert "转接人工坐席" in texts[0]
     assert [m["custom"] for m in dispatcher.messages if m.get("custom")] == [{"handoff": True}]
+
+
+async def test_an_agents_bare_measure_in_the_console_is_its_figure(action_store, monkeypatch, tmp_path):
+    """人工服务23 typed in the console: the hotline's calls answered by people in 2023, not a request for one."""
+    from rasa_sdk import Tracker
+
+    from actions.safety import ActionHumanHandoff
+
+    _handoff_settings(monkeypatch, tmp_path)
+    message = {"text": "人工服务23", "intent": {"name": "human_agent", "confidence": 0.99}, "entities": [],
+               "intent_ranking": []}
+    t = Tracker("console-0123456789abcdef", {}, message, [], False, None, {}, "action_listen")
+    texts, _, dispatcher = await run(ActionHumanHandoff(), t)
+    assert "226823" in "\n".join(texts) and not any(m.get("custom") for m in dispatcher.messages)
 
 
 async def test_a_handoff_breaking_off_a_complaint_forgets_its_phone_and_clears_the_form(action_store, monkeypatch,

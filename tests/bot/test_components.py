@@ -436,6 +436,17 @@ def test_a_farewell_the_intents_read_as_small_talk_still_gets_the_check_in(text,
     assert _classified(guard, text, "booking_howto", [("booking_howto", 0.95), ("crisis", 0.02)]) == "booking_howto"
 
 
+def test_a_fairly_sure_check_in_stands_against_a_confident_ordinary_request():
+    """A crisis inside a booking reads as the booking to the intent classifiers: the detector's classifier,
+    fairly sure, keeps the check-in; unsure, it yields."""
+    text = "明天的专家号还有吗，挂完也就这样了"
+    ranking = [("booking_howto", 0.95), ("crisis", 0.02)]
+    sure = CrisisGuard(CrisisGuard.get_default_config(), classifier=_Score(0.85))
+    unsure = CrisisGuard(CrisisGuard.get_default_config(), classifier=_Score(0.5))
+    assert _classified(sure, text, "booking_howto", ranking) == "crisis_checkin"
+    assert _classified(unsure, text, "booking_howto", ranking) == "booking_howto"
+
+
 @pytest.fixture
 def detail_guard(gazetteer_path, storage, context):
     from bot.detail_guard import DetailQuestionGuard

@@ -211,3 +211,61 @@ def test_children_alone_in_a_lookup_is_the_childrens_hospital(vocab, text):
 def test_all_bookings_through_12320_are_the_total(vocab):
     question = vocab.read("请问南京市中医院2023年通过12320预约挂号一共有多少呀？")
     assert [f[0] for _, f in question.measures] != ["12320在线预约"]
+
+
+# --- session 19 -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, city", [
+    ("2023年苏洲市12320接听了多少人次", "苏州"),   # a pinyin keyboard's 洲 for 州
+    ("杨州市12320 2023接听", "扬州"),
+    ("南同市2023年12320接听了多少人次", "南通"),    # a year between the city and 12320
+])
+def test_a_held_city_typed_by_its_sound_is_that_city(vocab, text, city):
+    question = vocab.read(text)
+    assert names(question) == [city] and not question.foreign
+
+
+def test_an_unknown_city_before_12320_with_a_year_between_is_foreign(vocab):
+    question = vocab.read("梧州市2023年12320接听了多少")
+    assert question.foreign == ["梧州市"] and not set(names(question)) - {"南京12320卫生热线"}
+
+
+def test_money_asked_of_a_printed_amount_is_held(vocab):
+    question = vocab.read("鼓楼医院的自助机2019年10月挂号金额多少钱")
+    assert not question.unheld and [f[0] for _, f in question.measures] == ["挂号金额"]
+    assert vocab.read("在医院做一次胃镜大概要多少钱").unheld  # no amount printed: not held
+
+
+def test_the_measure_a_question_word_is_bound_to_is_the_one_asked(vocab):
+    question = vocab.read("南京的市民卡能在多少家医疗机构通用？")
+    assert [f[0] for _, f in question.measures] == ["通用医疗机构"]
+    both = vocab.read("市民卡和通用医疗机构各多少")  # two measures set side by side: both asked
+    assert [f[0] for _, f in both.measures] == ["市民卡", "通用医疗机构"]
+
+
+@pytest.mark.parametrize("text, measure", [
+    ("南医大二附院2019年10月检验数据上传量是多少", "南京市远程临检诊断平台数据上传量"),  # not the hospital's 数据上传量
+    ("2019年10月江苏省人民医院心电数据上传了多少份", "南京市远程心电诊断监测平台数据上传量"),
+])
+def test_a_remote_platforms_column_by_its_kind_of_record(vocab, text, measure):
+    assert [f[0] for _, f in vocab.read(text).measures] == [measure]
+
+
+@pytest.mark.parametrize("text", ["中大医院晚上有急诊吗？", "胸科医院 肺结核 定点吗", "省肿瘤体检中心电话", "省肿瘤放疗科在几号楼"])
+def test_what_a_hospital_does_and_where_is_not_held(vocab, text):
+    assert vocab.read(text).unheld
+
+
+@pytest.mark.parametrize("text, subject", [
+    ("您好，想知道江苏省肿瘤医院2023年走第三方渠道的预约量", "江苏省肿瘤医院"),  # 知道 is no part of the name
+    ("咨询鼓楼医院的地址", "南京鼓楼医院"),
+])
+def test_a_verb_right_before_a_name_is_no_part_of_it(vocab, text, subject):
+    question = vocab.read(text)
+    assert names(question) == [subject] and not question.foreign
+
+
+@pytest.mark.parametrize("text", ["2023年全部医院诊间预约加起来是多少呀", "19年10月全省各市12320接听最少两个",
+                                  "截止2019年10月底区及医院累计校验入库多少数据"])
+def test_every_hospital_or_city_is_no_place_the_store_lacks(vocab, text):
+    assert not vocab.read(text).foreign
