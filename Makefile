@@ -242,10 +242,11 @@ $(CRISIS_MODEL): $(CRISIS_FILES) $(APP_STAMP)
 	@mkdir -p $(@D)
 	$(APP_VENV)/bin/python -m safety.train --out $@
 
-# Crisis benchmark (bench/crisis.py): the detector on tests/eval/crisis25 (blind), crisis24, crisis23, crisis22, crisis21, crisis20, crisis19, crisis18, crisis17, crisis16, crisis15, crisis14, crisis13, crisis12, crisis11, crisis10, crisis7 and crisis, then end to end through the
+# Crisis benchmark (bench/crisis.py): the detector on tests/eval/crisis26 (blind), crisis25, crisis24, crisis23, crisis22, crisis21, crisis20, crisis19, crisis18, crisis17, crisis16, crisis15, crisis14, crisis13, crisis12, crisis11, crisis10, crisis7 and crisis, then end to end through the
 # REST channel of the real servers; BENCH_CRISIS_ARGS=--show lists every miss and false alarm.
 BENCH_CRISIS_ARGS ?=
 bench-crisis: setup $(MODEL)
+	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis26 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis25 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis24 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis23 $(BENCH_CRISIS_ARGS)
@@ -264,6 +265,7 @@ bench-crisis: setup $(MODEL)
 	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis10 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --sets tests/eval/crisis7 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py $(BENCH_CRISIS_ARGS)
+	$(APP_VENV)/bin/python bench/crisis.py --e2e --sets tests/eval/crisis26 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --e2e --sets tests/eval/crisis25 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --e2e --sets tests/eval/crisis24 $(BENCH_CRISIS_ARGS)
 	$(APP_VENV)/bin/python bench/crisis.py --e2e --sets tests/eval/crisis23 $(BENCH_CRISIS_ARGS)
@@ -284,12 +286,13 @@ bench-crisis: setup $(MODEL)
 	$(APP_VENV)/bin/python bench/crisis.py --e2e $(BENCH_CRISIS_ARGS)
 
 # Answer benchmark (bench/answers.py): the question banks of tests/eval end to end through the REST
-# channel of the real servers: answers23/ (the newest), answers6/ and answers/ (written blind, never tuned on; in the
-# order below) then answers22/ … answers17/, answers16/, answers15/, answers14/, answers13/, answers12/, answers11/, answers10/, answers9/, answers-seen8/, -seen7/, -seen5/, -seen4/, -seen2/ and
+# channel of the real servers: answers24/ (the newest), answers6/ and answers/ (written blind, never tuned on; in the
+# order below) then answers23/ … answers17/, answers16/, answers15/, answers14/, answers13/, answers12/, answers11/, answers10/, answers9/, answers-seen8/, -seen7/, -seen5/, -seen4/, -seen2/ and
 # answers-seen1/ (their errors were looked at); BENCH_ANSWERS_ARGS="--show wrong" prints the replies graded so.
 BENCH_ANSWERS_ARGS ?=
 .PHONY: bench-answers
 bench-answers: setup $(MODEL)
+	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers24/bank.tsv $(BENCH_ANSWERS_ARGS)
 	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers23/bank.tsv $(BENCH_ANSWERS_ARGS)
 	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers22/bank.tsv $(BENCH_ANSWERS_ARGS)
 	$(APP_VENV)/bin/python bench/answers.py --bank tests/eval/answers21/bank.tsv $(BENCH_ANSWERS_ARGS)

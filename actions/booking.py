@@ -14,7 +14,7 @@ from knowledge.models import period_label
 from actions.forms import NO_HOSPITAL
 from hotline.calllog import CONSOLE_SENDER_PREFIX
 from actions.render import amount, figure_line, sources
-from actions.statistics import ActionStatistics, asks_column, asks_for_figure, read_question
+from actions.statistics import ActionStatistics, asks_column, asks_for_figure, asks_how, read_question
 from actions.db import sessions
 from database.work import in_thread
 
@@ -38,6 +38,7 @@ class ActionBookingGuidance(Action):
             # 脑科医院 心理科 出诊表: what the bulletins do not hold is said, not the booking guidance
             return [*await ActionStatistics().run(dispatcher, tracker, domain), SlotSet("booking_hospital", None)]
         details = question.details
+        how = asks_how(tracker.latest_message.get("text") or "")
 
         def work(s):
             if details:
@@ -49,7 +50,8 @@ class ActionBookingGuidance(Action):
                 dispatcher.utter_message(text=queries.statement(s, "booking_channels").text)
                 return
             if hospital and hospital != NO_HOSPITAL:
-                dispatcher.utter_message(text=hospital_booking(s, hospital, figures=agent))
+                # an agent's lookup shows the hospital's booking figures; asked how (怎么操作), the way only
+                dispatcher.utter_message(text=hospital_booking(s, hospital, figures=agent and not how))
             dispatcher.utter_message(text=platform(s))
             dispatcher.utter_message(text=queries.statement(s, "family_doctor").text)
         await in_thread(sessions(), work)

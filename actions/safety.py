@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from knowledge import queries
 
 from actions.db import sessions, settings, write
-from actions.statistics import ActionStatistics, asks_for_figure, names_unheld, only_a_lookup
+from actions.statistics import ActionStatistics, asks_for_figure, names_sibling, names_unheld, only_a_lookup
 from actions.complaints import FORM_SLOTS as COMPLAINT_SLOTS
 from hotline import contacts, handoff, intents
 from database.work import in_thread
@@ -99,7 +99,8 @@ class ActionMedicalAdvice(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if await in_thread(sessions(), only_a_lookup, tracker.latest_message,
-                           follow_up=bool(tracker.get_slot("stats_subject"))):
+                           follow_up=bool(tracker.get_slot("stats_subject"))) or await in_thread(
+                sessions(), names_sibling, tracker.latest_message, tracker.get_slot("stats_measure")):
             # 高血压 right after a district's archive count: that district's hypertension records
             return await ActionStatistics().run(dispatcher, tracker, domain)
         if URGENT.search(tracker.latest_message.get("text") or ""):

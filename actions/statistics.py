@@ -75,6 +75,9 @@ class ActionStatistics(Action):
                                     and self.pick(s, named[0], question)[1] is None):
             # 床位, 办结率, 挂号费: never printed, whatever else is named (信息中心的地址在哪: printed)
             return self.unheld(s, dispatcher, question, named)
+        if intent == "rank_statistics" and not _RANKING.search(question.text) and not named \
+                and self.context_subject(s, tracker, None) is not None:
+            intent = "ask_statistics"  # 实时上传天数 right after 同仁医院's figure: its figure, not a ranking
         if intent == "rank_statistics" or (_RANKING.search(question.text)
                                            and all(sub.kind == "hotline" for sub in named)):
             return self.rank(s, dispatcher, question, tracker.get_slot("stats_measure"), period)
@@ -361,6 +364,13 @@ class ActionStatistics(Action):
             return _context(subject, None, period)
         except stats.UnknownPeriod as miss:
             return self.no_period(dispatcher, miss, subject, measure)
+        if measure and question is not None and question.cumulative is not None and not _scope(lookup.facts, question):
+            # 累计呢 right after 注册用人单位 (the year's): 累计注册用人单位, printed under its own name
+            other = _other_scope(s, subject, measure, "cumulative" if question.cumulative else "period")
+            try:
+                lookup, measure = (stats.figure(s, subject, other, period), other) if other else (lookup, measure)
+            except (stats.UnknownMeasure, stats.UnknownPeriod):  # not printed for that period: said so below
+                pass
         self.say(dispatcher, lookup, question)
         return _context(subject, measure, period)
 
@@ -431,6 +441,9 @@ class ActionStatistics(Action):
         for start, end in zip(cuts[::2], cuts[1::2]):
             if end - start < 2 or (measures and text[start:end].strip() in ("合计", "小计", "总计")):
                 continue  # 12320在线预约 合计: that column's total, not the table's 合计 as well
+            if re.fullmatch(r"\s*(?:预约挂号|预约|挂号)?(?:合计|小计|总计)\s*", text[start:end]) and any(
+                    m.text not in ("合计", "小计", "总计") for m, _ in question.measures):
+                continue  # 预约合计 第三方: the total row's 第三方, not the 合计 as well
             before, said = said, said + text[start:end]
             hints = [{**e, "start": e["start"] - start, "end": e["end"] - start} for e in entities
                      if isinstance(e.get("start"), int) and start <= e["start"] and e.get("end", end + 1) <= end]
@@ -691,10 +704,14 @@ def _sibling(vocab: Vocabulary, context: str, last: str) -> Optional[str]:
     """The measure a follow-up names by the words that set it apart from the last one (省的, 市级的
     after 市12345工单: 省12345工单), when the store holds it."""
     words = _FOLLOW_UP_WORDS.sub("", context)
-    if not 0 < len(words) <= 2:
+    if not 0 < len(words) <= 4:
         return None
     for k in range(1, min(3, len(last))):
         candidate = words + last[k:]
+        if candidate != last and candidate in vocab.measures:
+            return vocab.measures[candidate][0]
+    if "·" in last:  # 高血压 after 健康档案累计上传总量·基本信息: the column of the same table
+        candidate = last.rsplit("·", 1)[0] + "·" + words
         if candidate != last and candidate in vocab.measures:
             return vocab.measures[candidate][0]
     return None
@@ -717,7 +734,23 @@ def _explains(vocab: Vocabulary, scored: tuple, question: Question) -> bool:
 
 
 # How a figure is asked for (多少, 几家, 排名, 前5), not how much something costs.
-_QUANTITY = re.compile(r"多少(?!钱)|几(?:个|家|台|次|人|通|条|份|万|天|张)|数量|总数|总量|排名|排第|前\s*\d|top|最多|最少|合计|一共有")
+_QUANTITY = re.compile(r"多少(?!钱)|几(?:个|家|台|次|人|通|条|份|万|天|张)|数量|总数|总量|排名|排第|前\s*\d|top|最多|最少|合计|一共有"
+                       r"|总?台数")
+
+
+def names_sibling(s, message: Dict[Text, Any], last_measure: Optional[str]) -> bool:
+    """Right after a figure, words that only set the next measure apart from the last one (高血压 after
+    a district's 基本信息 archive count, 省的 after 市12345工单)."""
+    if not last_measure:
+        return False
+    question = read_question(s, message)
+    return not question.subject_list and not question.measures and \
+        _sibling(vocabulary(s), question.context, last_measure) is not None
+
+
+def asks_how(text: str) -> bool:
+    """The words ask how something is done (怎么操作, 预约方式), not how many."""
+    return bool(_HOW.search(text))
 
 
 def asks_quantity(text: str) -> bool:

@@ -89,7 +89,8 @@ _TOTAL_WORDS = {"合计", "小计", "总计"}
 _BARE_CHILDREN = re.compile(r"(?:^|\s|vs|VS|和|跟|与|、|/)\s*(儿童)(?=\s|$|\d|vs|VS|/|、)")
 _EXCLUDING = re.compile(r"(?:不含|不算|不包括|不包含|除了|除去|刨去|去掉|扣除)[^，。？?）)]{0,24}")
 # Verbs that stand right before a name without a word between (想知道江苏省肿瘤医院, 咨询鼓楼医院).
-_ASKING_VERBS = frozenset(("知道", "了解", "咨询", "查询", "打听", "关于", "看看", "问问", "查查", "请教"))
+_ASKING_VERBS = frozenset(("知道", "了解", "咨询", "查询", "打听", "关于", "看看", "问问", "查查", "请教",
+                           "那边", "这边", "那里", "这里"))  # (溧水那边鼓楼医院南部院区: 那边 ends the place before)
 _RANK_WORDS = re.compile(r"(?:前|后|倒数)?[一二两三四五六七八九十\d]*名(?:的)?")
 _ALL_TOLD = re.compile(r"一共|总共|共计|加起来")
 CUMULATIVE_WORDS = re.compile(r"累计|截至|截止|到目前|为止|至今|总共累计|历年")
@@ -640,6 +641,8 @@ class Vocabulary:
                 continue  # part of a measure's name (医院满意度调查)
             left = self._left(text, match.start())
             number = None if left else re.search(r"(?<![\d.])\d{2,4}$", text[:match.start()])
+            if number and re.fullmatch(r"(?:19|20)\d\d", number.group(0)):
+                number = None  # 2023医院住院收入: a year, not a hospital's number
             if number:  # 301医院, 454医院: a hospital named by its number
                 left = number.group(0)
             if left in _GENERIC_LEFT or len(left) + len(match.group(0)) < 3 or _RANK_WORDS.fullmatch(left):

@@ -186,6 +186,15 @@ def test_a_farewell_with_words_of_its_own_is_still_read(classifier, text):
     ("一切都没有意义了", crisis.Tier.POSSIBLE),
     ("我不在了以后，狗谁来喂", crisis.Tier.HIGH),
     ("老伴儿，我很快就来陪你了", crisis.Tier.POSSIBLE),
+    # round 23: 寻短见, the death said before the relative, a time and a rope's emoji alone; as check-ins, the
+    # insurance after I am gone, an apology to mother in pinyin, no point in a doctor, everything cleared first
+    ("真的想寻短见", crisis.Tier.HIGH),
+    ("她说要去见她去世的爸爸，电话也不接", crisis.Tier.HIGH),
+    ("明天 🪢", crisis.Tier.HIGH),
+    ("我如果走了，赔的钱给女儿上学", crisis.Tier.POSSIBLE),
+    ("ba ma dui bu qi", crisis.Tier.POSSIBLE),
+    ("帮我把号退了，人都没了还挂什么号", crisis.Tier.POSSIBLE),
+    ("把银行卡的事交代完了再走", crisis.Tier.POSSIBLE),
 ])
 def test_rounds_17_to_20_danger_is_read_without_any_classifier(text, tier):
     assert crisis.assess(text).tier is tier
@@ -217,6 +226,10 @@ def test_rounds_17_to_20_danger_is_read_without_any_classifier(text, tier):
     # round 22: a plant hung by the window, a found bird that may not live
     "吊兰用绳子挂在阳台上会不会晒死",
     "路边捡的小猫一直不喝奶，是不是活不了了",
+    # round 23: charcoal in a fire bucket, a dog's leash, a long cut from a fall at football
+    "奶奶家的脚炉里烧炭，放在被子里暖脚安全吗",
+    "狗绳拴得太紧，脖子那里的毛都磨掉了",
+    "打篮球摔倒，膝盖划了一道长口子，要缝吗",
 ])
 def test_the_heat_a_topic_or_a_plant_is_no_danger_signal(text):
     assert crisis.assess(text).tier is crisis.Tier.NONE
@@ -302,9 +315,12 @@ LEVELS = {  # set: (recall floor, full-protocol false-alarm ceiling, check-in ce
     # the twenty-fourth (session 18): blind, 0.969, 0.5 %, 4.9 % before round 21, 0.969, 0.5 %, 4.6 % after; then its
     # misses and false alarms looked at (round 22, session 19): a seen set, held at its level after (1.0, 0.0 %, 4.4 %)
     "crisis24": (0.995, 0.005, 0.05),
-    # the twenty-fifth (session 19, written blind, never looked at): 0.978, 0.8 %, 6.7 % before round 22; 0.981,
-    # 0.8 %, 6.4 % after it and the new training lines (crisis_train9.tsv)
-    "crisis25": (0.975, 0.01, 0.07),
+    # the twenty-fifth (session 19): blind, 0.978, 0.8 %, 6.7 % before round 22; 0.981, 0.8 %, 6.4 % after it and the
+    # new training lines (crisis_train9.tsv); then its misses and false alarms looked at (round 23): a seen set,
+    # held at its level after (1.0, 0.0 %, 6.4 %)
+    "crisis25": (0.995, 0.005, 0.07),
+    # the twenty-sixth (session 19, written blind, never looked at): 0.972, 1.5 %, 5.6 % before round 23 and after it
+    "crisis26": (0.965, 0.02, 0.065),
 }
 
 

@@ -405,6 +405,16 @@ async def test_an_agent_gets_the_hospitals_booking_figures_with_the_guidance(act
     assert CITE_2023 in texts[0]
 
 
+async def test_an_agent_asking_how_to_book_gets_the_way_not_the_figures(action_store):
+    """来电要约鼓楼医院专家号，怎么操作: how, for the caller on the line; no booking volumes."""
+    message = {"text": "来电要约鼓楼医院专家号，怎么操作", "intent": {"name": "booking_howto", "confidence": 0.99},
+               "entities": [], "intent_ranking": []}
+    agent = Tracker("console-abc", {"booking_hospital": "南京鼓楼医院"}, message, [], False, None, {}, "action_listen")
+    texts, _, _ = await run(ActionBookingGuidance(), agent)
+    answer = "\n".join(texts)
+    assert "385480" not in answer and "南京鼓楼医院" in answer and "12320" in answer
+
+
 @pytest.mark.parametrize("said", ["脑科医院周末有门诊吗", "儿童医院看病一般要等多久", "省人医坐地铁怎么去"])
 async def test_a_booking_question_about_what_the_bulletins_lack_says_so(action_store, said):
     """Opening days, waiting, transport: said not to be held, not answered with the booking guidance."""
@@ -494,6 +504,39 @@ async def test_a_follow_up_naming_what_sets_the_next_measure_apart(action_store,
         "stats_subject": "hotline|南京12320卫生热线", "stats_measure": last, "stats_period": "2023"}))
     answer = "\n".join(texts)
     assert figure in answer and other not in answer and CITE_2023 in answer
+
+
+async def test_the_total_rows_column_in_an_agents_words(action_store):
+    """2019年10月 预约合计 第三方: the total row's 第三方 column, not the 合计 beside it."""
+    texts, _, _ = await run(ActionStatistics(), tracker("2019年10月 预约合计 第三方", "ask_statistics",
+                                                        [entity("period", "2019-10")]))
+    answer = "\n".join(texts)
+    assert "75891" in answer and "385961" not in answer
+
+
+async def test_another_column_of_the_same_table_named_alone_after_a_figure(action_store):
+    """高血压 right after a district's 基本信息 archive count: that district's hypertension archives, not a
+    medical answer."""
+    from actions.safety import ActionMedicalAdvice
+
+    texts, _, _ = await run(ActionMedicalAdvice(), tracker("高血压", "medical_question", slots={
+        "stats_subject": "district|鼓楼区", "stats_measure": "健康档案累计上传总量·基本信息", "stats_period": "2019-10"}))
+    assert "41177" in "\n".join(texts) and not texts[0].startswith("具体的病情")
+
+
+async def test_a_measure_named_alone_after_a_hospitals_figure_is_no_ranking(action_store):
+    """实时上传天数 right after 同仁医院's figure, read as a ranking by the classifiers: 同仁医院's days."""
+    texts, _, _ = await run(ActionStatistics(), tracker("实时上传天数", "rank_statistics", slots={
+        "stats_subject": "hospital|南京同仁医院", "stats_measure": "定时数据上传量", "stats_period": "2023"}))
+    answer = "\n".join(texts)
+    assert "358" in answer and "363" not in answer and "前5名" not in answer
+
+
+async def test_all_told_right_after_the_years_figure(action_store):
+    """累计呢 after the employers registered in 2023: those registered all told (the other printed name)."""
+    texts, _, _ = await run(ActionStatistics(), tracker("累计呢", "ask_statistics", slots={
+        "stats_subject": "platform|南京市从业人员体检信息系统", "stats_measure": "注册用人单位", "stats_period": "2023"}))
+    assert "9.8万" in "\n".join(texts)
 
 
 # --- medical questions ------------------------------------------------------------------------

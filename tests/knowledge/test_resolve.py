@@ -269,3 +269,13 @@ def test_a_verb_right_before_a_name_is_no_part_of_it(vocab, text, subject):
                                   "截止2019年10月底区及医院累计校验入库多少数据"])
 def test_every_hospital_or_city_is_no_place_the_store_lacks(vocab, text):
     assert not vocab.read(text).foreign
+
+
+def test_a_year_before_hospital_is_no_hospitals_number(vocab):
+    question = vocab.read("2023医院住院收入前三")
+    assert not question.foreign and [f[0] for _, f in question.measures] == ["住院收入"]
+
+
+def test_a_place_word_ends_the_place_before_a_name(vocab):
+    question = vocab.read("溧水那边鼓楼医院南部院区2023年12320在线约了多少号？")
+    assert not question.foreign and "南京鼓楼医院" in names(question)[-1]
