@@ -441,7 +441,7 @@ class Vocabulary:
         if len(question.measures) != 2 or len(re.findall(r"多少|几", text)) != 1:
             return
         (first, _), (second, _) = question.measures
-        if _JOINED.search(text, 0, second.start) and _JOINED.search(text, first.end, second.start):
+        if _JOINED.search(text, first.end, second.start):  # 市民卡和通用医疗机构: both asked
             return
         asked = [(m, f) for m, f in question.measures if _ASKED_BEFORE.search(text, 0, m.start)]
         if len(asked) == 1:
