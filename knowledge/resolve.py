@@ -343,7 +343,7 @@ class Vocabulary:
             place = match.group(1).replace("全", "")
             while place and _NAME_LEFT.match(place[0]):  # 年苏洲市12320: 苏洲
                 place = place[1:]
-            if len(place) < 2 or any(_NAME_LEFT.match(c) for c in place) or place[0] in "本各该" or "各" in place:
+            if len(place) < 2 or any(_NAME_LEFT.match(c) for c in place) or place[0] in "本该" or "各" in place:
                 continue
             if not any(place in name or name.startswith(place) for name in self.names if len(name) >= 2):
                 held = self._same_sound(place)

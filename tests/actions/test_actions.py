@@ -19,16 +19,18 @@ from actions.statistics import ActionStatistics
 
 CITE_2023 = "《南京卫生信息化简报》2024年第1期"
 CITE_2019 = "《南京卫生信息化简报》（2019年10月数据，期号未载明）"
+CONSOLE = "console-0123456789abcdef"  # an agent's lookup box (hotline/calllog.py CONSOLE_SENDER_PREFIX)
 
 
 def entity(kind: str, value: str, **extra) -> dict:
     return {"entity": kind, "value": value, **extra}
 
 
-def tracker(text: str, intent: str, entities=(), slots=None, events=()) -> Tracker:
+def tracker(text: str, intent: str, entities=(), slots=None, events=(), sender: str = "resident-1") -> Tracker:
+    """A tracker at the message; ``sender`` console-… for an agent's lookup in the console."""
     message = {"text": text, "intent": {"name": intent, "confidence": 0.99},
                "entities": list(entities), "intent_ranking": []}
-    return Tracker("resident-1", dict(slots or {}), message, list(events), False, None, {}, "action_listen")
+    return Tracker(sender, dict(slots or {}), message, list(events), False, None, {}, "action_listen")
 
 
 async def run(action, t: Tracker) -> tuple[list[str], list[dict], CollectingDispatcher]:
@@ -398,8 +400,7 @@ async def test_booking_guidance_for_a_hospital_in_the_tables(action_store):
 
 
 async def test_an_agent_gets_the_hospitals_booking_figures_with_the_guidance(action_store):
-    message = {"text": "鼓楼", "intent": {"name": "inform", "confidence": 0.99}, "entities": [], "intent_ranking": []}
-    agent = Tracker("console-abc", {"booking_hospital": "南京鼓楼医院"}, message, [], False, None, {}, "action_listen")
+    agent = tracker("鼓楼", "inform", slots={"booking_hospital": "南京鼓楼医院"}, sender=CONSOLE)
     texts, _, _ = await run(ActionBookingGuidance(), agent)
     assert "2023年预约挂号小计385480次" in texts[0] and "诊间预约63946次、第三方180304次" in texts[0]
     assert CITE_2023 in texts[0]
@@ -407,9 +408,8 @@ async def test_an_agent_gets_the_hospitals_booking_figures_with_the_guidance(act
 
 async def test_an_agent_asking_how_to_book_gets_the_way_not_the_figures(action_store):
     """来电要约鼓楼医院专家号，怎么操作: how, for the caller on the line; no booking volumes."""
-    message = {"text": "来电要约鼓楼医院专家号，怎么操作", "intent": {"name": "booking_howto", "confidence": 0.99},
-               "entities": [], "intent_ranking": []}
-    agent = Tracker("console-abc", {"booking_hospital": "南京鼓楼医院"}, message, [], False, None, {}, "action_listen")
+    agent = tracker("来电要约鼓楼医院专家号，怎么操作", "booking_howto", slots={"booking_hospital": "南京鼓楼医院"},
+                    sender=CONSOLE)
     texts, _, _ = await run(ActionBookingGuidance(), agent)
     answer = "\n".join(texts)
     assert "385480" not in answer and "南京鼓楼医院" in answer and "12320" in answer
@@ -854,30 +854,20 @@ async def test_outside_the_hours_the_resident_is_told_and_given_12320(action_sto
 
 
 async def test_the_consoles_lookups_are_never_queued(action_store, monkeypatch, tmp_path):
-    from rasa_sdk import Tracker
-
     from actions.safety import ActionHumanHandoff
 
     _handoff_settings(monkeypatch, tmp_path)
-    message = {"text": "转人工", "intent": {"name": "human_agent", "confidence": 0.99}, "entities": [],
-               "intent_ranking": []}
-    t = Tracker("console-0123456789abcdef", {}, message, [], False, None, {}, "action_listen")
-    texts, _, dispatcher = await run(ActionHumanHandoff(), t)
+    texts, _, dispatcher = await run(ActionHumanHandoff(), tracker("转人工", "human_agent", sender=CONSOLE))
     assert "转接人工坐席" in texts[0]
     assert [m["custom"] for m in dispatcher.messages if m.get("custom")] == [{"handoff": True}]
 
 
 async def test_an_agents_bare_measure_in_the_console_is_its_figure(action_store, monkeypatch, tmp_path):
     """人工服务23 typed in the console: the hotline's calls answered by people in 2023, not a request for one."""
-    from rasa_sdk import Tracker
-
     from actions.safety import ActionHumanHandoff
 
     _handoff_settings(monkeypatch, tmp_path)
-    message = {"text": "人工服务23", "intent": {"name": "human_agent", "confidence": 0.99}, "entities": [],
-               "intent_ranking": []}
-    t = Tracker("console-0123456789abcdef", {}, message, [], False, None, {}, "action_listen")
-    texts, _, dispatcher = await run(ActionHumanHandoff(), t)
+    texts, _, dispatcher = await run(ActionHumanHandoff(), tracker("人工服务23", "human_agent", sender=CONSOLE))
     assert "226823" in "\n".join(texts) and not any(m.get("custom") for m in dispatcher.messages)
 
 
